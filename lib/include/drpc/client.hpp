@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file drpc/client.hpp
+/// A dRPC client connection (DAOS's Go drpc.ClientConnection in C++).
+#pragma once
+
+#include <drpc/framing.hpp>
+#include <drpc/message.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+
+namespace drpc {
+
+struct ClientOptions {
+	/// Deadline of each send_msg(); zero waits forever. A call that times
+	/// out closes the connection (its answer may still arrive otherwise).
+	std::chrono::milliseconds call_timeout{0};
+	/// Largest response accepted; larger ones are refused unread.
+	size_t max_message_bytes = framing::default_max_message_bytes;
+};
+
+/// One connection to a dRPC server. Safe to share between threads: calls on
+/// one connection are sequential by protocol, so concurrent send_msg() calls
+/// take turns. Errors are thrown as drpc::Error subclasses whose text names
+/// the socket path and the step that failed.
+class ClientConnection {
+public:
+	explicit ClientConnection(std::filesystem::path socket_path, ClientOptions options = {});
+	~ClientConnection();
+	ClientConnection(const ClientConnection &) = delete;
+	ClientConnection &operator=(const ClientConnection &) = delete;
+
+	/// Connects; a no-op when connected. Resets the sequence to 1.
+	/// Throws SystemError.
+	void connect();
+	[[nodiscard]] bool is_connected() const;
+
+	/// Sends `call` with the next sequence number of this connection (1, 2,
+	/// 3, ... as DAOS's Go client; the sequence in `call` is ignored) and
+	/// returns the decoded response. A
+	/// non-SUCCESS status is not an error here: the caller checks it.
+	/// Throws SystemError (not connected, send/receive failed), TimeoutError,
+	/// ProtocolError (framing or an undecodable/mismatched response); after
+	/// any of them the connection is closed.
+	Response send_msg(const Call &call);
+	/// The same with a deadline for this call only (zero: none).
+	Response send_msg(const Call &call, std::chrono::milliseconds timeout);
+
+	/// Closes the connection; a no-op when closed.
+	void close();
+
+	[[nodiscard]] const std::filesystem::path &socket_path() const noexcept { return path_; }
+
+private:
+	void close_locked() noexcept;
+
+	const std::filesystem::path path_;
+	const ClientOptions options_;
+	mutable std::mutex mutex_;
+	int fd_ = -1;
+	int64_t sequence_ = 0;
+	framing::MessageReader reader_;
+	std::string send_buffer_;
+};
+
+} // namespace drpc

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+// The client connection: numbered calls, one at a time, with an optional
+// deadline; any failure closes the connection so it never reads a stale answer.
+#include "unix_socket.hpp"
+
+#include <drpc/client.hpp>
+#include <drpc/codec.hpp>
+#include <drpc/error.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+
+namespace drpc {
+
+ClientConnection::ClientConnection(std::filesystem::path socket_path, ClientOptions options)
+	: path_(std::move(socket_path)), options_(options), reader_(options.max_message_bytes)
+{
+}
+
+ClientConnection::~ClientConnection() { close_locked(); }
+
+void ClientConnection::connect()
+{
+	const std::lock_guard lock(mutex_);
+	if (fd_ >= 0)
+		return;
+	const std::string context = "drpc client " + path_.string();
+	detail::UniqueFd fd = detail::seqpacket_socket(context);
+	if (const int error = detail::connect_to(fd.get(), path_); error != 0)
+		throw SystemError(context + ": connect", error);
+	fd_ = fd.release();
+	sequence_ = 0;
+	reader_.reset();
+}
+
+bool ClientConnection::is_connected() const
+{
+	const std::lock_guard lock(mutex_);
+	return fd_ >= 0;
+}
+
+void ClientConnection::close()
+{
+	const std::lock_guard lock(mutex_);
+	close_locked();
+}
+
+void ClientConnection::close_locked() noexcept
+{
+	detail::UniqueFd(std::exchange(fd_, -1)).reset();
+	reader_.reset();
+}
+
+Response ClientConnection::send_msg(const Call &call) { return send_msg(call, options_.call_timeout); }
+
+Response ClientConnection::send_msg(const Call &call, std::chrono::milliseconds timeout)
+{
+	const std::lock_guard lock(mutex_);
+	const std::string context = "drpc client " + path_.string();
+	if (fd_ < 0)
+		throw SystemError(context + ": send", ENOTCONN);
+
+	const int64_t sequence = ++sequence_;
+	const codec::CallView view{call.module(), call.method(), sequence, call.body()};
+	send_buffer_.resize(codec::encoded_size(view));
+	codec::encode_to(view, reinterpret_cast<uint8_t *>(send_buffer_.data()));
+	try {
+		framing::send_message(fd_, std::span(reinterpret_cast<const uint8_t *>(send_buffer_.data()),
+		                                     send_buffer_.size()));
+	} catch (const SystemError &e) {
+		close_locked();
+		throw SystemError(context + ": " + e.what(), e.code());
+	}
+
+	const int timeout_ms = timeout.count() > 0 ? static_cast<int>(std::min<int64_t>(timeout.count(), INT32_MAX)) : -1;
+	switch (reader_.read(fd_, timeout_ms)) {
+	case framing::MessageReader::Result::message:
+		break;
+	case framing::MessageReader::Result::timeout:
+		close_locked();
+		throw TimeoutError(context + ": no response to call " + std::to_string(sequence) + " within " +
+		                   std::to_string(timeout.count()) + " ms; connection closed");
+	case framing::MessageReader::Result::closed: {
+		const std::string why = reader_.error().empty() ? "server closed the connection" : reader_.error();
+		close_locked();
+		throw SystemError(context + ": receive: " + why, ECONNRESET);
+	}
+	case framing::MessageReader::Result::error: {
+		const std::string why = reader_.error();
+		close_locked();
+		throw ProtocolError(context + ": receive: " + why);
+	}
+	}
+
+	const auto message = reader_.message();
+	auto response = codec::to_response(std::string_view(reinterpret_cast<const char *>(message.data()),
+	                                                     message.size()));
+	if (!response) {
+		close_locked();
+		throw ProtocolError(context + ": the response to call " + std::to_string(sequence) +
+		                    " does not decode as a drpc.Response");
+	}
+	if (response->sequence() != sequence) {
+		close_locked();
+		throw ProtocolError(context + ": response sequence " + std::to_string(response->sequence()) +
+		                    " does not match call sequence " + std::to_string(sequence));
+	}
+	return std::move(*response);
+}
+
+} // namespace drpc

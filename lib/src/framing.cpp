@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+// Chunk headers, the framing rules a receiver enforces, and the sender.
+#include <drpc/error.hpp>
+#include <drpc/framing.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+namespace drpc::framing {
+
+void encode_header(const ChunkHeader &header, uint8_t *out) noexcept
+{
+	// Host byte order, exactly as DAOS's C struct; memcpy keeps it aliasing-safe.
+	std::memcpy(out, &header, header_size);
+}
+
+ChunkHeader decode_header(const uint8_t *in) noexcept
+{
+	ChunkHeader header;
+	std::memcpy(&header, in, header_size);
+	return header;
+}
+
+std::optional<std::string> check_chunk(const ChunkHeader &header, size_t record_size, const Expectation &expected,
+                                       size_t max_message_bytes)
+{
+	const auto where = [&] {
+		return "chunk " + std::to_string(expected.next_idx) + ": ";
+	};
+	if (record_size < header_size)
+		return where() + "record of " + std::to_string(record_size) + " bytes is shorter than the " +
+		       std::to_string(header_size) + "-byte header";
+	if (header.total_chunks == 0)
+		return where() + "total_chunks is 0";
+	if (header.chunk_idx != expected.next_idx)
+		return where() + "chunk_idx is " + std::to_string(header.chunk_idx) + ", expected " +
+		       std::to_string(expected.next_idx);
+	if (expected.next_idx == 0) {
+		if (header.total_data_size > max_message_bytes)
+			return where() + "message of " + std::to_string(header.total_data_size) +
+			       " bytes is over the limit of " + std::to_string(max_message_bytes);
+		// DAOS's senders split into full chunks, but its receivers accept any
+		// split; so do we, as long as no chunk could be empty for nothing.
+		if (header.total_chunks > std::max<uint64_t>(1, header.total_data_size))
+			return where() + "total_chunks " + std::to_string(header.total_chunks) + " for a message of only " +
+			       std::to_string(header.total_data_size) + " bytes";
+	} else {
+		if (header.total_chunks != expected.total_chunks)
+			return where() + "total_chunks changed from " + std::to_string(expected.total_chunks) + " to " +
+			       std::to_string(header.total_chunks);
+		if (header.total_data_size != expected.total_data_size)
+			return where() + "total_data_size changed from " + std::to_string(expected.total_data_size) +
+			       " to " + std::to_string(header.total_data_size);
+	}
+	if (header.chunk_data_size > max_chunk_data)
+		return where() + "chunk_data_size " + std::to_string(header.chunk_data_size) + " is over the maximum of " +
+		       std::to_string(max_chunk_data);
+	if (header.chunk_data_size != record_size - header_size)
+		return where() + "chunk_data_size " + std::to_string(header.chunk_data_size) + " but the record carries " +
+		       std::to_string(record_size - header_size) + " data bytes";
+	const uint64_t total = expected.next_idx == 0 ? header.total_data_size : expected.total_data_size;
+	const uint64_t remaining = total - expected.received;
+	if (header.chunk_data_size > remaining)
+		return where() + "chunk_data_size " + std::to_string(header.chunk_data_size) + " is more than the " +
+		       std::to_string(remaining) + " bytes left of the message";
+	if (header.chunk_idx + 1 == header.total_chunks && header.chunk_data_size != remaining)
+		return where() + "last chunk carries " + std::to_string(header.chunk_data_size) + " bytes, " +
+		       std::to_string(remaining) + " are missing";
+	return std::nullopt;
+}
+
+void send_message(int fd, std::span<const uint8_t> message)
+{
+	const uint32_t chunks = chunk_count(message.size());
+	ChunkHeader header{message.size(), 0, 0, chunks};
+	uint8_t header_bytes[header_size];
+	size_t offset = 0;
+	for (uint32_t i = 0; i < chunks; ++i) {
+		header.chunk_idx = i;
+		header.chunk_data_size = std::min(max_chunk_data, message.size() - offset);
+		encode_header(header, header_bytes);
+		iovec iov[2] = {
+			{header_bytes, header_size},
+			{const_cast<uint8_t *>(message.data() + offset), header.chunk_data_size},
+		};
+		msghdr msg{};
+		msg.msg_iov = iov;
+		msg.msg_iovlen = header.chunk_data_size == 0 ? 1 : 2;
+		ssize_t sent;
+		do {
+			sent = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+		} while (sent < 0 && errno == EINTR);
+		if (sent < 0)
+			throw SystemError("send chunk " + std::to_string(i + 1) + "/" + std::to_string(chunks), errno);
+		offset += header.chunk_data_size;
+	}
+}
+
+} // namespace drpc::framing

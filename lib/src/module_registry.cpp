@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: Apache-2.0
+// The routing table: lock-free lookups for sessions, copy-on-write updates
+// for writers, and draining of retired modules.
+//
+// How a retired module is known to be idle: a session increments the entry's
+// in-flight count, then re-reads the registry version. A writer publishes the
+// new table and bumps the version, then reads the in-flight count. Both sides
+// use sequentially consistent operations, so either the session sees the new
+// version (and backs off without touching the module) or the writer sees the
+// session's call (and waits for it).
+#include <drpc/error.hpp>
+#include <drpc/module_registry.hpp>
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+namespace drpc {
+
+struct ModuleRegistry::Entry {
+	int32_t id = 0;
+	std::shared_ptr<Module> module; // reset once retired and drained
+	std::shared_ptr<ModuleCounters> counters;
+	std::atomic<uint64_t> in_flight{0};
+};
+
+struct ModuleRegistry::Table {
+	// Sorted by id; small, so a binary search beats hashing.
+	std::vector<std::shared_ptr<Entry>> entries;
+
+	[[nodiscard]] Entry *find(int32_t id) const noexcept
+	{
+		auto it = std::lower_bound(entries.begin(), entries.end(), id,
+		                           [](const std::shared_ptr<Entry> &e, int32_t key) { return e->id < key; });
+		return it != entries.end() && (*it)->id == id ? it->get() : nullptr;
+	}
+};
+
+ModuleRegistry::Lease::Lease(Lease &&other) noexcept : entry_(std::exchange(other.entry_, nullptr)) {}
+
+ModuleRegistry::Lease &ModuleRegistry::Lease::operator=(Lease &&other) noexcept
+{
+	if (this != &other) {
+		if (entry_ != nullptr)
+			entry_->in_flight.fetch_sub(1);
+		entry_ = std::exchange(other.entry_, nullptr);
+	}
+	return *this;
+}
+
+ModuleRegistry::Lease::~Lease()
+{
+	if (entry_ != nullptr)
+		entry_->in_flight.fetch_sub(1);
+}
+
+Module &ModuleRegistry::Lease::module() const noexcept { return *entry_->module; }
+
+void ModuleRegistry::Lease::record(Status status) const noexcept
+{
+	entry_->counters->calls.fetch_add(1, std::memory_order_relaxed);
+	if (status != Status::SUCCESS)
+		entry_->counters->failures.fetch_add(1, std::memory_order_relaxed);
+}
+
+ModuleRegistry::Lease ModuleRegistry::Reader::acquire(int32_t id)
+{
+	for (;;) {
+		const uint64_t version = registry_.version_.load();
+		if (version != version_ || !table_) {
+			table_ = registry_.current();
+			version_ = version;
+		}
+		Entry *entry = table_->find(id);
+		if (entry == nullptr)
+			return {};
+		entry->in_flight.fetch_add(1);
+		if (registry_.version_.load() == version_)
+			return Lease(entry);
+		// The table changed under us: this entry may be retired already.
+		entry->in_flight.fetch_sub(1);
+	}
+}
+
+void ModuleRegistry::Reader::release() noexcept { table_.reset(); }
+
+bool ModuleRegistry::Retired::wait_drained(std::chrono::steady_clock::time_point deadline)
+{
+	if (!entry_)
+		return true;
+	auto pause = std::chrono::microseconds(50);
+	while (entry_->in_flight.load() != 0) {
+		if (std::chrono::steady_clock::now() >= deadline)
+			return false;
+		std::this_thread::sleep_for(pause);
+		pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(5));
+	}
+	// No call runs and none can start: drop the reference stale tables share.
+	entry_->module.reset();
+	entry_.reset();
+	return true;
+}
+
+uint64_t ModuleRegistry::Retired::calls_in_flight() const noexcept
+{
+	return entry_ ? entry_->in_flight.load() : 0;
+}
+
+ModuleRegistry::ModuleRegistry() : table_(std::make_shared<const Table>()) {}
+ModuleRegistry::~ModuleRegistry() = default;
+
+std::shared_ptr<const ModuleRegistry::Table> ModuleRegistry::current() const
+{
+	const std::lock_guard lock(mutex_);
+	return table_;
+}
+
+void ModuleRegistry::publish(std::shared_ptr<const Table> table)
+{
+	table_ = std::move(table);
+	version_.fetch_add(1);
+}
+
+void ModuleRegistry::add(std::shared_ptr<Module> module)
+{
+	if (!module)
+		throw Error("register module: null module");
+	const int32_t id = module->id();
+	const std::lock_guard lock(mutex_);
+	if (Entry *existing = table_->find(id))
+		throw DuplicateModuleError("module ID " + std::to_string(id) + " is already registered (by " +
+		                           existing->module->name() + ")");
+	auto entry = std::make_shared<Entry>();
+	entry->id = id;
+	entry->module = std::move(module);
+	entry->counters = std::make_shared<ModuleCounters>();
+	auto table = std::make_shared<Table>(*table_);
+	table->entries.insert(std::upper_bound(table->entries.begin(), table->entries.end(), id,
+	                                       [](int32_t key, const std::shared_ptr<Entry> &e) { return key < e->id; }),
+	                      std::move(entry));
+	publish(std::move(table));
+}
+
+ModuleRegistry::Retired ModuleRegistry::replace(int32_t id, std::shared_ptr<Module> replacement)
+{
+	if (!replacement)
+		throw Error("replace module " + std::to_string(id) + ": null module");
+	const int32_t new_id = replacement->id();
+	const std::lock_guard lock(mutex_);
+	auto table = std::make_shared<Table>(*table_);
+	auto it = std::find_if(table->entries.begin(), table->entries.end(),
+	                       [id](const std::shared_ptr<Entry> &e) { return e->id == id; });
+	if (it == table->entries.end())
+		throw Error("replace module " + std::to_string(id) + ": no module is registered under that ID");
+	if (new_id != id && table->find(new_id) != nullptr)
+		throw DuplicateModuleError("replace module " + std::to_string(id) + ": the new build claims module ID " +
+		                           std::to_string(new_id) + ", which is already registered");
+	Retired retired;
+	retired.entry_ = *it;
+	retired.module = (*it)->module;
+
+	auto entry = std::make_shared<Entry>();
+	entry->id = new_id;
+	entry->module = std::move(replacement);
+	entry->counters = new_id == id ? (*it)->counters : std::make_shared<ModuleCounters>();
+	table->entries.erase(it);
+	table->entries.insert(std::upper_bound(table->entries.begin(), table->entries.end(), new_id,
+	                                       [](int32_t key, const std::shared_ptr<Entry> &e) { return key < e->id; }),
+	                      std::move(entry));
+	publish(std::move(table));
+	return retired;
+}
+
+ModuleRegistry::Retired ModuleRegistry::remove(int32_t id)
+{
+	const std::lock_guard lock(mutex_);
+	auto table = std::make_shared<Table>(*table_);
+	auto it = std::find_if(table->entries.begin(), table->entries.end(),
+	                       [id](const std::shared_ptr<Entry> &e) { return e->id == id; });
+	if (it == table->entries.end())
+		throw Error("remove module " + std::to_string(id) + ": no module is registered under that ID");
+	Retired retired;
+	retired.entry_ = *it;
+	retired.module = (*it)->module;
+	table->entries.erase(it);
+	publish(std::move(table));
+	return retired;
+}
+
+std::shared_ptr<Module> ModuleRegistry::find(int32_t id) const
+{
+	const std::lock_guard lock(mutex_);
+	Entry *entry = table_->find(id);
+	return entry != nullptr ? entry->module : nullptr;
+}
+
+bool ModuleRegistry::contains(int32_t id) const { return find(id) != nullptr; }
+
+std::vector<ModuleRegistry::Listing> ModuleRegistry::list() const
+{
+	const std::lock_guard lock(mutex_);
+	std::vector<Listing> listing;
+	listing.reserve(table_->entries.size());
+	for (const auto &entry : table_->entries)
+		listing.push_back({entry->module, entry->counters});
+	return listing;
+}
+
+} // namespace drpc

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file socket_file.hpp
+/// Creating and removing a server's socket file, with DAOS's rules for what
+/// may already be at the path.
+#pragma once
+
+#include "unix_socket.hpp"
+
+#include <filesystem>
+#include <sys/types.h>
+
+namespace drpc::detail {
+
+/// A listening socket and the identity of the file it is bound to.
+struct ListeningSocket {
+	UniqueFd fd;
+	dev_t device = 0;
+	ino_t inode = 0;
+};
+
+/// Binds and listens at `path` with file mode `mode`.
+///
+/// What is already at `path`: nothing, bind; a socket a server answers on,
+/// throw "socket in use"; a socket nobody answers on (ECONNREFUSED), remove
+/// it when `unlink_stale` (else throw); anything else is never removed.
+/// The socket is bound inside a private 0700 directory, given its mode there
+/// and then renamed into place, so it is never more open than `mode`.
+[[nodiscard]] ListeningSocket listen_at(const std::filesystem::path &path, mode_t mode, bool unlink_stale);
+
+/// Removes the socket file at `path` if it is still the one `socket` created.
+void remove_socket_file(const std::filesystem::path &path, const ListeningSocket &socket) noexcept;
+
+} // namespace drpc::detail

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
+// The C ABI structs keep their layout: changing one is an ABI version bump.
+#include <drpc/plugin.h> // first: the header compiles with nothing before it
+
+#include <cstddef>
+#include <doctest/doctest.h>
+
+static_assert(sizeof(drpc_plugin_info) == 112);
+static_assert(offsetof(drpc_plugin_info, abi_version) == 8);
+static_assert(offsetof(drpc_plugin_info, module_id) == 12);
+static_assert(offsetof(drpc_plugin_info, name) == 16);
+static_assert(offsetof(drpc_plugin_info, version) == 80);
+static_assert(sizeof(drpc_call_info) == 32);
+static_assert(offsetof(drpc_call_info, sequence) == 24);
+static_assert(sizeof(drpc_output) == 24);
+static_assert(offsetof(drpc_output, reserve) == 16);
+static_assert(sizeof(drpc_plugin) == 56);
+static_assert(offsetof(drpc_plugin, create) == 16);
+static_assert(offsetof(drpc_plugin, import_state) == 48);
+static_assert(sizeof(drpc_error) == DRPC_ERROR_MESSAGE_MAX);
+
+TEST_CASE("plugin ABI constants match the wire's status values")
+{
+	CHECK(DRPC_PLUGIN_ABI_VERSION == 1u);
+	CHECK(DRPC_STATUS_SUCCESS == 0);
+	CHECK(DRPC_STATUS_UNKNOWN_MODULE == 3);
+	CHECK(DRPC_STATUS_FAILED_MARSHAL == 7);
+	CHECK(sizeof(DRPC_PLUGIN_INFO_MAGIC) == sizeof(drpc_plugin_info{}.magic));
+}
