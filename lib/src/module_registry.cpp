@@ -22,6 +22,8 @@ struct ModuleRegistry::Entry {
 	std::shared_ptr<Module> module; // reset once retired and drained
 	std::shared_ptr<ModuleCounters> counters;
 	std::atomic<uint64_t> in_flight{0};
+	/// While true, calls wait: the module is being handed its state.
+	std::atomic<bool> held{false};
 };
 
 struct ModuleRegistry::Table {
@@ -75,8 +77,15 @@ ModuleRegistry::Lease ModuleRegistry::Reader::acquire(int32_t id)
 		if (entry == nullptr)
 			return {};
 		entry->in_flight.fetch_add(1);
-		if (registry_.version_.load() == version_)
-			return Lease(entry);
+		if (registry_.version_.load() == version_) {
+			if (!entry->held.load(std::memory_order_acquire))
+				return Lease(entry);
+			// A handover is under way: wait for it, then look again (the
+			// table changes if it is abandoned).
+			entry->in_flight.fetch_sub(1);
+			entry->held.wait(true, std::memory_order_acquire);
+			continue;
+		}
 		// The table changed under us: this entry may be retired already.
 		entry->in_flight.fetch_sub(1);
 	}
@@ -85,6 +94,18 @@ ModuleRegistry::Lease ModuleRegistry::Reader::acquire(int32_t id)
 void ModuleRegistry::Reader::release() noexcept { table_.reset(); }
 
 bool ModuleRegistry::Retired::wait_drained(std::chrono::steady_clock::time_point deadline)
+{
+	if (!wait_drained_keeping_module(deadline))
+		return false;
+	if (entry_) {
+		// No call runs and none can start: drop the reference stale tables share.
+		entry_->module.reset();
+		entry_.reset();
+	}
+	return true;
+}
+
+bool ModuleRegistry::Retired::wait_drained_keeping_module(std::chrono::steady_clock::time_point deadline)
 {
 	if (!entry_)
 		return true;
@@ -95,9 +116,6 @@ bool ModuleRegistry::Retired::wait_drained(std::chrono::steady_clock::time_point
 		std::this_thread::sleep_for(pause);
 		pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(5));
 	}
-	// No call runs and none can start: drop the reference stale tables share.
-	entry_->module.reset();
-	entry_.reset();
 	return true;
 }
 
@@ -126,6 +144,7 @@ void ModuleRegistry::add(std::shared_ptr<Module> module)
 	if (!module)
 		throw Error("register module: null module");
 	const int32_t id = module->id();
+	const std::lock_guard writer(writer_mutex_);
 	const std::lock_guard lock(mutex_);
 	if (Entry *existing = table_->find(id))
 		throw DuplicateModuleError("module ID " + std::to_string(id) + " is already registered (by " +
@@ -146,6 +165,7 @@ ModuleRegistry::Retired ModuleRegistry::replace(int32_t id, std::shared_ptr<Modu
 	if (!replacement)
 		throw Error("replace module " + std::to_string(id) + ": null module");
 	const int32_t new_id = replacement->id();
+	const std::lock_guard writer(writer_mutex_);
 	const std::lock_guard lock(mutex_);
 	auto table = std::make_shared<Table>(*table_);
 	auto it = std::find_if(table->entries.begin(), table->entries.end(),
@@ -173,6 +193,7 @@ ModuleRegistry::Retired ModuleRegistry::replace(int32_t id, std::shared_ptr<Modu
 
 ModuleRegistry::Retired ModuleRegistry::remove(int32_t id)
 {
+	const std::lock_guard writer(writer_mutex_);
 	const std::lock_guard lock(mutex_);
 	auto table = std::make_shared<Table>(*table_);
 	auto it = std::find_if(table->entries.begin(), table->entries.end(),
@@ -184,6 +205,68 @@ ModuleRegistry::Retired ModuleRegistry::remove(int32_t id)
 	retired.module = (*it)->module;
 	table->entries.erase(it);
 	publish(std::move(table));
+	return retired;
+}
+
+std::shared_ptr<ModuleRegistry::Entry> ModuleRegistry::swap_entry(int32_t id, std::shared_ptr<Entry> entry)
+{
+	const std::lock_guard lock(mutex_);
+	auto table = std::make_shared<Table>(*table_);
+	auto it = std::find_if(table->entries.begin(), table->entries.end(),
+	                       [id](const std::shared_ptr<Entry> &e) { return e->id == id; });
+	if (it == table->entries.end())
+		throw Error("replace module " + std::to_string(id) + ": no module is registered under that ID");
+	std::shared_ptr<Entry> previous = std::exchange(*it, std::move(entry));
+	publish(std::move(table));
+	return previous;
+}
+
+ModuleRegistry::Retired ModuleRegistry::replace_handing_over(int32_t id, std::shared_ptr<Module> replacement,
+                                                             const Handover &handover,
+                                                             std::chrono::steady_clock::time_point deadline)
+{
+	if (!replacement)
+		throw Error("replace module " + std::to_string(id) + ": null module");
+	if (replacement->id() != id)
+		throw Error("replace module " + std::to_string(id) + ": a build that hands its state over must keep the ID (it claims " +
+		            std::to_string(replacement->id()) + ")");
+	const std::lock_guard writer(writer_mutex_);
+
+	auto entry = std::make_shared<Entry>();
+	entry->id = id;
+	entry->module = std::move(replacement);
+	entry->held.store(true);
+	Entry &held = *entry;
+	std::shared_ptr<Entry> previous;
+	{
+		const std::lock_guard lock(mutex_);
+		Entry *current = table_->find(id);
+		if (current == nullptr)
+			throw Error("replace module " + std::to_string(id) + ": no module is registered under that ID");
+		entry->counters = current->counters;
+	}
+	previous = swap_entry(id, std::move(entry));
+
+	Retired retired;
+	retired.entry_ = previous;
+	retired.module = previous->module;
+	const auto release_waiters = [&held] {
+		held.held.store(false, std::memory_order_release);
+		held.held.notify_all();
+	};
+	try {
+		if (!retired.wait_drained_keeping_module(deadline))
+			throw Error("replace module " + std::to_string(id) + ": " + std::to_string(retired.calls_in_flight()) +
+			            " call(s) still running at the deadline; the old module keeps serving");
+		handover(*previous->module, *held.module);
+	} catch (...) {
+		// Put the old module back; the calls that waited go to it.
+		(void)swap_entry(id, previous);
+		release_waiters();
+		throw;
+	}
+	release_waiters();
+	(void)retired.wait_drained(deadline);
 	return retired;
 }
 

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -85,6 +86,7 @@ public:
 
 	private:
 		friend class ModuleRegistry;
+		bool wait_drained_keeping_module(std::chrono::steady_clock::time_point deadline);
 		std::shared_ptr<Entry> entry_;
 	};
 
@@ -108,6 +110,22 @@ public:
 	/// DuplicateModuleError, or Error when nothing is registered under `id`.
 	Retired replace(int32_t id, std::shared_ptr<Module> replacement);
 
+	/// Called by replace_handing_over() once no call runs on `old_module`
+	/// and before `replacement` serves: typically moves state from one to
+	/// the other. Throwing cancels the replacement.
+	using Handover = std::function<void(Module &old_module, Module &replacement)>;
+
+	/// Like replace(), for modules that hand state over: calls to `id` that
+	/// arrive meanwhile wait, the old module drains, `handover` runs, and
+	/// only then does the replacement serve. No call can run on the old
+	/// module after its state was taken, so no update is lost. If the old
+	/// module does not drain by `deadline`, or `handover` throws, the old
+	/// module is put back and serves on, the waiting calls go to it, and
+	/// Error (or the handover's exception) is thrown. Other modules' calls
+	/// never wait. The returned Retired is already drained.
+	Retired replace_handing_over(int32_t id, std::shared_ptr<Module> replacement, const Handover &handover,
+	                             std::chrono::steady_clock::time_point deadline);
+
 	/// Takes the module under `id` out; throws Error when there is none.
 	Retired remove(int32_t id);
 
@@ -120,6 +138,9 @@ private:
 	std::shared_ptr<const Table> current() const;
 	void publish(std::shared_ptr<const Table> table); // with mutex_ held
 
+	std::shared_ptr<Entry> swap_entry(int32_t id, std::shared_ptr<Entry> entry); // takes mutex_
+
+	std::mutex writer_mutex_; // one change at a time; never held by readers
 	mutable std::mutex mutex_;
 	std::shared_ptr<const Table> table_; // guarded by mutex_
 	std::atomic<uint64_t> version_{1};
