@@ -68,8 +68,8 @@ std::optional<std::string> check_chunk(const ChunkHeader &header, size_t record_
 		return where() + "chunk_data_size " + std::to_string(header.chunk_data_size) + " is more than the " +
 		       std::to_string(remaining) + " bytes left of the message";
 	if (header.chunk_idx + 1 == header.total_chunks && header.chunk_data_size != remaining)
-		return where() + "last chunk carries " + std::to_string(header.chunk_data_size) + " bytes, " +
-		       std::to_string(remaining) + " are missing";
+		return where() + "last chunk carries " + std::to_string(header.chunk_data_size) + " bytes but " +
+		       std::to_string(remaining) + " remain of the message";
 	return std::nullopt;
 }
 

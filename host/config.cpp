@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: Apache-2.0
+// Reading the host configuration: a schema walk over nlohmann::json that
+// names the path of whatever it refuses.
+#include "config.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <initializer_list>
+#include <set>
+#include <vector>
+
+#ifndef DRPC_HOST_DEFAULT_PLUGIN_DIR
+#define DRPC_HOST_DEFAULT_PLUGIN_DIR "/usr/local/lib/drpc/plugins"
+#endif
+
+namespace drpc::host {
+namespace {
+
+using json = nlohmann::json;
+
+/// Config files are small; anything larger is a mistake, not a config.
+constexpr size_t max_config_bytes = 16 << 20;
+
+std::string join(const std::string &path, std::string_view key)
+{
+	return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+/// One JSON object of the schema: refuses keys it does not know, then reads
+/// the known ones into their settings.
+class Section {
+public:
+	Section(const json &value, std::string path, std::initializer_list<std::string_view> keys)
+		: value_(value), path_(std::move(path))
+	{
+		if (!value_.is_object())
+			throw ConfigError((path_.empty() ? std::string("the configuration") : path_) +
+			                  ": expected an object");
+		for (const auto &[key, unused] : value_.items()) {
+			if (std::find(keys.begin(), keys.end(), key) == keys.end())
+				throw ConfigError(join(path_, key) + ": unknown key");
+		}
+	}
+
+	/// The value at `key`, or null when absent.
+	[[nodiscard]] const json *find(std::string_view key) const
+	{
+		const auto found = value_.find(std::string(key));
+		return found == value_.end() ? nullptr : &*found;
+	}
+	[[nodiscard]] std::string path(std::string_view key) const { return join(path_, key); }
+
+	void read(std::string_view key, bool &out) const
+	{
+		if (const json *value = find(key)) {
+			if (!value->is_boolean())
+				throw ConfigError(path(key) + ": expected true or false");
+			out = value->get<bool>();
+		}
+	}
+
+	void read(std::string_view key, uint64_t &out, uint64_t min, uint64_t max) const
+	{
+		if (const json *value = find(key)) {
+			if (!value->is_number_unsigned())
+				throw ConfigError(path(key) + ": expected an unsigned integer");
+			const auto number = value->get<uint64_t>();
+			if (number < min || number > max)
+				throw ConfigError(path(key) + ": " + std::to_string(number) + " is out of range " +
+				                  std::to_string(min) + ".." + std::to_string(max));
+			out = number;
+		}
+	}
+
+	[[nodiscard]] const std::string *string(std::string_view key) const
+	{
+		const json *value = find(key);
+		if (value == nullptr)
+			return nullptr;
+		if (!value->is_string())
+			throw ConfigError(path(key) + ": expected a string");
+		return value->get_ptr<const std::string *>();
+	}
+
+	/// A path; relative ones are taken from `base`. `may_be_empty` keeps ""
+	/// as "not set".
+	void read_path(std::string_view key, std::filesystem::path &out, const std::filesystem::path &base,
+	               bool may_be_empty = false) const
+	{
+		const std::string *text = string(key);
+		if (text == nullptr)
+			return;
+		if (text->empty()) {
+			if (!may_be_empty)
+				throw ConfigError(path(key) + ": expected a non-empty path");
+			out.clear();
+			return;
+		}
+		if (text->find('\0') != std::string::npos)
+			throw ConfigError(path(key) + ": a path cannot contain NUL");
+		out = (base / *text).lexically_normal();
+	}
+
+private:
+	const json &value_;
+	std::string path_;
+};
+
+void read_socket(const Section &root, HostConfig::Socket &socket, const std::filesystem::path &base)
+{
+	const json *value = root.find("socket");
+	if (value == nullptr)
+		return;
+	const Section section(*value, "socket", {"path", "mode", "unlink_stale"});
+	section.read_path("path", socket.path, base);
+	if (const std::string *mode = section.string("mode")) {
+		const auto parsed = parse_octal_mode(*mode);
+		if (!parsed)
+			throw ConfigError(section.path("mode") + ": expected an octal mode from \"0000\" to \"0777\" such as "
+			                                         "\"0600\", got \"" + *mode + "\"");
+		socket.mode = *parsed;
+	}
+	section.read("unlink_stale", socket.unlink_stale);
+}
+
+void read_plugins(const Section &root, HostConfig::Plugins &plugins, const std::filesystem::path &base)
+{
+	const json *value = root.find("plugins");
+	if (value == nullptr)
+		return;
+	const Section section(*value, "plugins", {"directory", "runtime_dir", "strict_permissions"});
+	section.read_path("directory", plugins.directory, base);
+	section.read_path("runtime_dir", plugins.runtime_dir, base, true);
+	section.read("strict_permissions", plugins.strict_permissions);
+}
+
+void read_limits(const Section &root, HostConfig::Limits &limits)
+{
+	const json *value = root.find("limits");
+	if (value == nullptr)
+		return;
+	const Section section(*value, "limits", {"max_message_bytes", "max_sessions"});
+	section.read("max_message_bytes", limits.max_message_bytes, 1024, uint64_t{1} << 30);
+	section.read("max_sessions", limits.max_sessions, 1, 1000000);
+}
+
+void read_server(const Section &root, HostConfig::Server &server)
+{
+	const json *value = root.find("server");
+	if (value == nullptr)
+		return;
+	const Section section(*value, "server", {"spare_threads", "shutdown_timeout_ms"});
+	section.read("spare_threads", server.spare_threads, 0, 1024);
+	section.read("shutdown_timeout_ms", server.shutdown_timeout_ms, 0, 3600000);
+}
+
+void read_log(const Section &root, drpc::log::Level &level)
+{
+	const json *value = root.find("log");
+	if (value == nullptr)
+		return;
+	const Section section(*value, "log", {"level"});
+	if (const std::string *text = section.string("level")) {
+		const auto parsed = drpc::log::parse_level(*text);
+		if (!parsed)
+			throw ConfigError(section.path("level") + ": expected \"debug\", \"info\", \"warn\" or \"error\", got \"" +
+			                  *text + "\"");
+		level = *parsed;
+	}
+}
+
+void read_modules(const Section &root, ModuleConfigs &modules)
+{
+	const json *value = root.find("modules");
+	if (value == nullptr)
+		return;
+	if (!value->is_object())
+		throw ConfigError("modules: expected an object");
+	for (const auto &[name, config] : value->items()) {
+		if (!config.is_object())
+			throw ConfigError("modules." + name + ": expected an object");
+		modules[name] = config.dump();
+	}
+}
+
+/// nlohmann keeps the last of two equal keys without a word; a config with
+/// both is ambiguous, so the parse callback refuses it.
+class DuplicateKeyCheck {
+public:
+	bool operator()(int depth, json::parse_event_t event, json &parsed)
+	{
+		switch (event) {
+		case json::parse_event_t::object_start:
+			keys_.resize(static_cast<size_t>(depth) + 1);
+			keys_.back().clear();
+			break;
+		case json::parse_event_t::key: {
+			auto &seen = keys_.at(static_cast<size_t>(depth) - 1);
+			const auto &key = parsed.get_ref<const std::string &>();
+			if (!seen.insert(key).second)
+				throw ConfigError(key + ": duplicate key");
+			break;
+		}
+		default:
+			break;
+		}
+		return true;
+	}
+
+private:
+	std::vector<std::set<std::string>> keys_;
+};
+
+} // namespace
+
+std::filesystem::path HostConfig::default_plugin_directory()
+{
+	return DRPC_HOST_DEFAULT_PLUGIN_DIR;
+}
+
+std::optional<mode_t> parse_octal_mode(std::string_view text) noexcept
+{
+	if (text.size() < 3 || text.size() > 4)
+		return std::nullopt;
+	mode_t mode = 0;
+	for (char c : text) {
+		if (c < '0' || c > '7')
+			return std::nullopt;
+		mode = static_cast<mode_t>(mode * 8 + static_cast<mode_t>(c - '0'));
+	}
+	if (mode > 0777)
+		return std::nullopt;
+	return mode;
+}
+
+HostConfig parse_config(std::string_view json_text, const std::filesystem::path &base_dir)
+{
+	json document;
+	try {
+		DuplicateKeyCheck check;
+		document = json::parse(json_text.begin(), json_text.end(),
+		                       [&check](int depth, json::parse_event_t event, json &parsed) {
+			                       return check(depth, event, parsed);
+		                       });
+	} catch (const json::parse_error &e) {
+		// Drop nlohmann's "[json.exception.parse_error.101] " prefix.
+		std::string_view what = e.what();
+		if (const size_t end = what.find("] "); what.starts_with("[json.exception") && end != what.npos)
+			what.remove_prefix(end + 2);
+		throw ConfigError("invalid JSON: " + std::string(what));
+	}
+
+	const std::filesystem::path base = std::filesystem::absolute(base_dir);
+	HostConfig config;
+	const Section root(document, "", {"socket", "plugins", "limits", "server", "log", "modules"});
+	read_socket(root, config.socket, base);
+	read_plugins(root, config.plugins, base);
+	read_limits(root, config.limits);
+	read_server(root, config.server);
+	read_log(root, config.log_level);
+	read_modules(root, config.modules);
+	return config;
+}
+
+HostConfig load_config_file(const std::filesystem::path &file)
+{
+	const std::string where = "config " + file.string() + ": ";
+	std::ifstream in(file, std::ios::binary);
+	if (!in)
+		throw ConfigError(where + "cannot open: " + std::strerror(errno));
+	std::string text;
+	char chunk[64 * 1024];
+	while (in.read(chunk, sizeof(chunk)) || in.gcount() > 0) {
+		text.append(chunk, static_cast<size_t>(in.gcount()));
+		if (text.size() > max_config_bytes)
+			throw ConfigError(where + "larger than " + std::to_string(max_config_bytes) + " bytes");
+	}
+	if (in.bad())
+		throw ConfigError(where + "cannot read: " + std::strerror(errno));
+	try {
+		return parse_config(text, std::filesystem::absolute(file).parent_path());
+	} catch (const ConfigError &e) {
+		throw ConfigError(where + e.what());
+	}
+}
+
+} // namespace drpc::host

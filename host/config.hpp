@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file config.hpp
+/// The host's configuration (config/drpc-host.json; every key is documented
+/// in config/README.md) and its strict reader: an unknown key or a value of
+/// the wrong type is an error naming the key's path.
+#pragma once
+
+#include "plugin_loader.hpp"
+
+#include <drpc/error.hpp>
+#include <drpc/log.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string_view>
+#include <sys/types.h>
+
+namespace drpc::host {
+
+/// A configuration the host refuses; what() is "<key path>: <why>", e.g.
+/// "limits.max_message_bytes: expected an unsigned integer", prefixed with
+/// the file when read from one.
+class ConfigError : public drpc::Error {
+public:
+	using drpc::Error::Error;
+};
+
+/// Every setting, with the defaults an empty `{}` gets.
+struct HostConfig {
+	struct Socket {
+		std::filesystem::path path = "/tmp/drpc-host.sock";
+		mode_t mode = 0600;
+		bool unlink_stale = true;
+	} socket;
+
+	struct Plugins {
+		std::filesystem::path directory = default_plugin_directory();
+		/// Empty: a fresh directory under $XDG_RUNTIME_DIR or /tmp.
+		std::filesystem::path runtime_dir;
+		bool strict_permissions = true;
+	} plugins;
+
+	struct Limits {
+		uint64_t max_message_bytes = uint64_t{64} << 20;
+		uint64_t max_sessions = 1024;
+	} limits;
+
+	struct Server {
+		uint64_t spare_threads = 2;
+		uint64_t shutdown_timeout_ms = 5000;
+	} server;
+
+	drpc::log::Level log_level = drpc::log::Level::info;
+
+	/// The `modules` object: each module's config as JSON text, by name.
+	ModuleConfigs modules;
+
+	/// Where plugins are installed (set at build time).
+	[[nodiscard]] static std::filesystem::path default_plugin_directory();
+};
+
+/// Parses a configuration. Relative paths in it are resolved against
+/// `base_dir` (the config file's directory), which is made absolute first.
+/// Throws ConfigError.
+[[nodiscard]] HostConfig parse_config(std::string_view json_text, const std::filesystem::path &base_dir);
+
+/// Reads and parses `file`; relative paths in it are relative to the file's
+/// directory. Throws ConfigError prefixed with "config <file>: ".
+[[nodiscard]] HostConfig load_config_file(const std::filesystem::path &file);
+
+/// "0600" -> 0600. Accepts three or four octal digits up to 0777.
+[[nodiscard]] std::optional<mode_t> parse_octal_mode(std::string_view text) noexcept;
+
+} // namespace drpc::host

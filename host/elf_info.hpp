@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file elf_info.hpp
+/// A bounds-checked ELF64 section reader, so the host can read a plugin's
+/// info record from the file without mapping it as a library.
+#pragma once
+
+#include <drpc/error.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace drpc::host::elf {
+
+/// The image is not a usable ELF64 shared object of this machine, or its
+/// headers point outside the file. what() says which check failed.
+class ElfError : public drpc::Error {
+public:
+	enum class Kind {
+		not_shared_object, ///< no ELF magic, another class, byte order, machine or type
+		malformed,         ///< a header, table or string lies outside the file or contradicts itself
+	};
+	ElfError(Kind kind, const std::string &what) : drpc::Error(what), kind_(kind) {}
+	[[nodiscard]] Kind kind() const noexcept { return kind_; }
+
+private:
+	Kind kind_;
+};
+
+/// Finds the section called `name` in `image`, the whole contents of a file.
+/// Checks that the image is an ELF64 shared object (ET_DYN) of this machine's
+/// class, byte order and architecture, and checks every offset and size it
+/// follows against the image size before reading through it. Returns the
+/// section's bytes (a view into `image`), or nothing when there is no such
+/// section. Throws ElfError.
+[[nodiscard]] std::optional<std::span<const uint8_t>> find_section(std::span<const uint8_t> image,
+                                                                   std::string_view name);
+
+} // namespace drpc::host::elf

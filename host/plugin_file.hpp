@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file plugin_file.hpp
+/// Safe access to the plugins directory: every plugin file is opened once,
+/// without following links, checked through the open descriptor and copied
+/// into the runtime directory, so that what was checked is what gets mapped.
+#pragma once
+
+#include "runtime_dir.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace drpc::host {
+
+/// Plugin files larger than this are refused rather than copied.
+inline constexpr uint64_t max_plugin_file_bytes = uint64_t{256} << 20;
+
+/// The plugins directory, opened once; plugin files are opened relative to
+/// the descriptor, so renaming the directory mid-scan changes nothing.
+class PluginDirectory {
+public:
+	/// Opens and (with `strict_permissions`) checks the directory: owned by
+	/// the effective user or root, writable by neither group nor others.
+	/// Throws drpc::Error naming the path.
+	PluginDirectory(std::filesystem::path path, bool strict_permissions);
+	~PluginDirectory();
+	PluginDirectory(const PluginDirectory &) = delete;
+	PluginDirectory &operator=(const PluginDirectory &) = delete;
+
+	[[nodiscard]] const std::filesystem::path &path() const noexcept { return path_; }
+	[[nodiscard]] bool strict_permissions() const noexcept { return strict_; }
+
+	/// The names of the plugin candidates in it (`*.so`, hidden files
+	/// excluded), in byte order so that load order is stable.
+	/// Throws drpc::SystemError.
+	[[nodiscard]] std::vector<std::string> list() const;
+
+	/// Opens `name` (O_RDONLY|O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC: no links, and
+	/// a FIFO cannot block the host), checks that it is a regular file of
+	/// at most max_plugin_file_bytes and, with strict_permissions, trusted
+	/// like the directory, then copies it into `runtime` as
+	/// `<stem>.<generation>.so`. Returns the copy, open. Throws drpc::Error
+	/// saying which check failed.
+	[[nodiscard]] RuntimeFile copy_plugin(std::string_view name, RuntimeDir &runtime, uint64_t generation) const;
+
+private:
+	std::filesystem::path path_;
+	bool strict_;
+	int fd_ = -1;
+};
+
+} // namespace drpc::host

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file plugin_loader.hpp
+/// Loading one plugin file: copy, read and check its info record, ask the
+/// caller whether the module may be admitted, and only then map the copy,
+/// check its descriptor and create the instance.
+#pragma once
+
+#include "plugin_file.hpp"
+#include "plugin_module.hpp"
+#include "runtime_dir.hpp"
+
+#include <drpc/plugin.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace drpc::host {
+
+/// Module config objects as JSON text, by module name.
+using ModuleConfigs = std::map<std::string, std::string, std::less<>>;
+
+/// What came of one attempt to load a file.
+struct LoadResult {
+	std::filesystem::path source;
+	uint64_t generation = 0;
+	/// The info record, once it was read and found well-formed.
+	std::optional<drpc_plugin_info> info;
+	/// The loaded module, or null when refused.
+	std::shared_ptr<PluginModule> module;
+	/// Why it was refused (no path: the caller adds it); empty on success.
+	std::string error;
+
+	[[nodiscard]] bool ok() const noexcept { return module != nullptr; }
+};
+
+class PluginLoader {
+public:
+	/// Says why a module may not be loaded, or nothing to admit it. Called
+	/// with the checked info record before the library is mapped, so that a
+	/// refused plugin's code (static constructors included) never runs.
+	using Admission = std::function<std::optional<std::string>(const drpc_plugin_info &)>;
+
+	/// `runtime` must outlive the loader and every module it loads.
+	PluginLoader(RuntimeDir &runtime, ModuleConfigs module_configs);
+
+	/// Loads `name` from `directory` as a new generation. Never throws: a
+	/// refusal comes back in LoadResult::error. Safe to call while earlier
+	/// generations of the same file are loaded: each has its own copy.
+	[[nodiscard]] LoadResult load(const PluginDirectory &directory, std::string_view name,
+	                              const Admission &admit);
+
+	/// The config object for module `name` as JSON text: "{}" when none.
+	[[nodiscard]] std::string module_config(std::string_view name) const;
+	[[nodiscard]] const ModuleConfigs &module_configs() const noexcept { return module_configs_; }
+
+private:
+	std::shared_ptr<PluginModule> map_and_create(LoadResult &result, RuntimeFile copy);
+
+	RuntimeDir &runtime_;
+	ModuleConfigs module_configs_;
+	std::atomic<uint64_t> next_generation_{1};
+};
+
+} // namespace drpc::host

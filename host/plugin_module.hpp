@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file plugin_module.hpp
+/// A loaded plugin as a drpc::Module: the mapped library, its descriptor and
+/// the one instance created from it, torn down in that order's reverse.
+#pragma once
+
+#include "runtime_dir.hpp"
+
+#include <drpc/module.hpp>
+#include <drpc/plugin.h>
+
+#include <boost/dll/shared_library.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+
+namespace drpc::host {
+
+/// What the loader hands over once a plugin is mapped, checked and created.
+struct LoadedPlugin {
+	std::filesystem::path source;   ///< the file in the plugins directory
+	uint64_t generation = 0;        ///< unique per load, across all files
+	RuntimeFile copy;               ///< the file actually mapped
+	boost::dll::shared_library library;
+	const drpc_plugin *plugin = nullptr; ///< checked: non-null create/destroy/call
+	drpc_plugin_info info{};        ///< as read from the file, equal to *plugin->info
+	void *instance = nullptr;       ///< from plugin->create()
+};
+
+/// Routes calls into a plugin instance. The object owns the instance and the
+/// library: its destructor calls destroy() and only then unmaps the code,
+/// and it must not run while a call is inside the plugin (the registry's
+/// leases and Retired::wait_drained() guarantee that).
+class PluginModule final : public drpc::Module {
+public:
+	explicit PluginModule(LoadedPlugin loaded) noexcept;
+	~PluginModule() override;
+
+	[[nodiscard]] int32_t id() const noexcept override { return loaded_.info.module_id; }
+	[[nodiscard]] std::string name() const override { return loaded_.info.name; }
+	[[nodiscard]] std::string version() const { return loaded_.info.version; }
+	[[nodiscard]] const drpc_plugin_info &info() const noexcept { return loaded_.info; }
+	[[nodiscard]] const std::filesystem::path &source() const noexcept { return loaded_.source; }
+	[[nodiscard]] const std::filesystem::path &runtime_copy() const noexcept { return loaded_.copy.path(); }
+	[[nodiscard]] uint64_t generation() const noexcept { return loaded_.generation; }
+
+	/// Fills a drpc_call_info, hands the body to the plugin's call() and
+	/// returns its status; a status outside drpc.Status answers FAILURE.
+	drpc::Status handle_call(const drpc::CallContext &context, std::span<const uint8_t> body,
+	                         drpc::ResponseBody &out) override;
+
+	/// Whether the plugin hands its state over across a reload.
+	[[nodiscard]] bool has_state_handoff() const noexcept { return loaded_.plugin->export_state != nullptr; }
+	/// The instance's state, for import_state() of the next generation.
+	/// Only while no call runs. Throws drpc::Error with the plugin's reason.
+	[[nodiscard]] std::string export_state();
+	/// Loads state exported by an earlier generation; before the first call.
+	/// Throws drpc::Error with the plugin's reason.
+	void import_state(std::span<const uint8_t> state);
+
+	/// "module 1000 (echo 1.0.0) from /plugins/echo.so, generation 3"
+	[[nodiscard]] std::string describe() const;
+
+private:
+	LoadedPlugin loaded_;
+};
+
+} // namespace drpc::host

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file signals.hpp
+/// Waiting for SIGTERM and SIGINT without a signal handler: the signals are
+/// blocked in every thread and read from a signalfd by the main thread.
+#pragma once
+
+#include <chrono>
+#include <optional>
+
+namespace drpc::host {
+
+class ShutdownSignals {
+public:
+	/// Blocks SIGTERM and SIGINT in the calling thread, which every thread
+	/// it starts afterwards inherits: construct it before any thread exists.
+	/// Throws drpc::SystemError.
+	ShutdownSignals();
+	/// Closes the signalfd and unblocks the signals.
+	~ShutdownSignals();
+	ShutdownSignals(const ShutdownSignals &) = delete;
+	ShutdownSignals &operator=(const ShutdownSignals &) = delete;
+
+	/// Waits for one of the signals and returns its number; nothing when
+	/// `timeout` passed first (a negative timeout waits forever).
+	/// Throws drpc::SystemError.
+	std::optional<int> wait(std::chrono::milliseconds timeout = std::chrono::milliseconds(-1));
+
+private:
+	int fd_ = -1;
+};
+
+} // namespace drpc::host

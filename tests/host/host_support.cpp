@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+// Helpers shared by the host's tests.
+#include "host_support.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#ifndef DRPC_TEST_PLUGIN_DIR
+#error "DRPC_TEST_PLUGIN_DIR must name the build directory of the test plugins"
+#endif
+
+namespace host_test {
+
+TempDir::TempDir()
+{
+	std::string pattern = "/tmp/drpc-host-test-XXXXXX";
+	if (::mkdtemp(pattern.data()) == nullptr)
+		throw std::runtime_error("mkdtemp failed");
+	path_ = pattern;
+}
+
+TempDir::~TempDir()
+{
+	std::error_code ignored;
+	// Tests chmod things; make sure everything can be removed.
+	std::filesystem::permissions(path_, std::filesystem::perms::owner_all, std::filesystem::perm_options::add,
+	                             ignored);
+	std::filesystem::remove_all(path_, ignored);
+}
+
+std::filesystem::path test_plugin(const std::string &name)
+{
+	return std::filesystem::path(DRPC_TEST_PLUGIN_DIR) / (name + ".so");
+}
+
+std::filesystem::path install_plugin(const std::filesystem::path &dir, const std::string &name, std::string file_name)
+{
+	const std::filesystem::path target = dir / (file_name.empty() ? name + ".so" : file_name);
+	std::filesystem::copy_file(test_plugin(name), target, std::filesystem::copy_options::overwrite_existing);
+	std::filesystem::permissions(target, std::filesystem::perms(0755));
+	return target;
+}
+
+void write_file(const std::filesystem::path &path, const std::string &contents)
+{
+	std::ofstream out(path, std::ios::binary | std::ios::trunc);
+	out << contents;
+	if (!out)
+		throw std::runtime_error("cannot write " + path.string());
+}
+
+std::string read_file(const std::filesystem::path &path)
+{
+	std::ifstream in(path, std::ios::binary);
+	if (!in)
+		throw std::runtime_error("cannot read " + path.string());
+	std::ostringstream text;
+	text << in.rdbuf();
+	return text.str();
+}
+
+LogCapture::LogCapture(drpc::log::Level level) : previous_(drpc::log::level())
+{
+	drpc::log::set_level(level);
+	drpc::log::set_sink([this](std::string_view line) {
+		const std::lock_guard lock(mutex_);
+		lines_.emplace_back(line);
+	});
+}
+
+LogCapture::~LogCapture()
+{
+	drpc::log::set_sink({});
+	drpc::log::set_level(previous_);
+}
+
+std::vector<std::string> LogCapture::lines() const
+{
+	const std::lock_guard lock(mutex_);
+	return lines_;
+}
+
+std::string LogCapture::find(std::initializer_list<std::string> parts) const
+{
+	for (const std::string &line : lines()) {
+		bool all = true;
+		for (const std::string &part : parts)
+			all = all && line.find(part) != std::string::npos;
+		if (all)
+			return line;
+	}
+	return {};
+}
+
+} // namespace host_test

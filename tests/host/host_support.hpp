@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file host_support.hpp
+/// Helpers shared by the host's tests: temp directories, the test plugins,
+/// captured log lines.
+#pragma once
+
+#include <drpc/log.hpp>
+
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace host_test {
+
+/// A fresh directory under /tmp (mode 0700), removed with its contents.
+class TempDir {
+public:
+	TempDir();
+	~TempDir();
+	TempDir(const TempDir &) = delete;
+	TempDir &operator=(const TempDir &) = delete;
+	[[nodiscard]] const std::filesystem::path &path() const noexcept { return path_; }
+	[[nodiscard]] std::filesystem::path operator/(const std::string &name) const { return path_ / name; }
+
+private:
+	std::filesystem::path path_;
+};
+
+/// The built test plugin `name` (e.g. "good" -> <build>/tests/host/plugins/good.so).
+[[nodiscard]] std::filesystem::path test_plugin(const std::string &name);
+
+/// Copies test plugin `name` into `dir` as `file_name` (default: name + ".so").
+std::filesystem::path install_plugin(const std::filesystem::path &dir, const std::string &name,
+                                     std::string file_name = {});
+
+void write_file(const std::filesystem::path &path, const std::string &contents);
+[[nodiscard]] std::string read_file(const std::filesystem::path &path);
+
+/// Collects every log line while it lives (and still honours the level).
+class LogCapture {
+public:
+	explicit LogCapture(drpc::log::Level level = drpc::log::Level::debug);
+	~LogCapture();
+	LogCapture(const LogCapture &) = delete;
+	LogCapture &operator=(const LogCapture &) = delete;
+
+	[[nodiscard]] std::vector<std::string> lines() const;
+	/// The first line containing every one of `parts`, or "" when none does.
+	[[nodiscard]] std::string find(std::initializer_list<std::string> parts) const;
+
+private:
+	mutable std::mutex mutex_;
+	std::vector<std::string> lines_;
+	drpc::log::Level previous_;
+};
+
+} // namespace host_test

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: Apache-2.0
+// The host end to end: in-process over a real socket, and the drpc-host
+// executable itself (flags, exit statuses, SIGTERM).
+#include "host_support.hpp"
+
+#include <host.hpp>
+
+#include <drpc/client.hpp>
+#include <drpc/error.hpp>
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#ifndef DRPC_HOST_EXE
+#error "DRPC_HOST_EXE must name the drpc-host executable"
+#endif
+
+extern char **environ;
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// A temp dir holding `plugins/` (with the good test plugin) and room for a socket.
+struct Setup {
+	Setup()
+	{
+		std::filesystem::create_directory(plugins);
+		std::filesystem::permissions(plugins, std::filesystem::perms(0755));
+		host_test::install_plugin(plugins, "good");
+	}
+
+	[[nodiscard]] drpc::host::HostConfig config() const
+	{
+		drpc::host::HostConfig config;
+		config.socket.path = socket;
+		config.plugins.directory = plugins;
+		config.server.shutdown_timeout_ms = 5000;
+		config.modules["good"] = R"({"from":"config"})";
+		return config;
+	}
+
+	host_test::TempDir dir;
+	std::filesystem::path plugins = dir / "plugins";
+	std::filesystem::path socket = dir / "host.sock";
+};
+
+drpc::Response call(const std::filesystem::path &socket, int32_t module, int32_t method, const std::string &body)
+{
+	drpc::ClientConnection connection(socket, drpc::ClientOptions{.call_timeout = 30s});
+	connection.connect();
+	drpc::Call request;
+	request.set_module(module);
+	request.set_method(method);
+	request.set_body(body);
+	return connection.send_msg(request);
+}
+
+/// drpc-host run as a child process, stderr to a file.
+class HostProcess {
+public:
+	HostProcess(std::vector<std::string> args, const std::filesystem::path &stderr_file)
+	{
+		args.insert(args.begin(), DRPC_HOST_EXE);
+		std::vector<char *> argv;
+		for (std::string &arg : args)
+			argv.push_back(arg.data());
+		argv.push_back(nullptr);
+		posix_spawn_file_actions_t actions;
+		posix_spawn_file_actions_init(&actions);
+		posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+		const int error = ::posix_spawn(&pid_, DRPC_HOST_EXE, &actions, nullptr, argv.data(), environ);
+		posix_spawn_file_actions_destroy(&actions);
+		if (error != 0)
+			throw drpc::SystemError("posix_spawn " DRPC_HOST_EXE, error);
+	}
+
+	~HostProcess()
+	{
+		if (pid_ > 0) {
+			::kill(pid_, SIGKILL);
+			::waitpid(pid_, nullptr, 0);
+		}
+	}
+
+	HostProcess(const HostProcess &) = delete;
+	HostProcess &operator=(const HostProcess &) = delete;
+
+	void signal(int number) const { ::kill(pid_, number); }
+
+	/// The exit status, or -1 when it did not exit within the (generous) deadline.
+	int wait(std::chrono::seconds deadline = 60s)
+	{
+		const auto end = std::chrono::steady_clock::now() + deadline;
+		while (std::chrono::steady_clock::now() < end) {
+			int status = 0;
+			const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+			if (done == pid_) {
+				pid_ = -1;
+				return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			}
+			std::this_thread::sleep_for(10ms);
+		}
+		return -1;
+	}
+
+	/// True once something accepts connections at `socket` (generous deadline, only to avoid hanging).
+	bool wait_for_socket(const std::filesystem::path &socket) const
+	{
+		const auto end = std::chrono::steady_clock::now() + 60s;
+		while (std::chrono::steady_clock::now() < end) {
+			try {
+				drpc::ClientConnection probe(socket);
+				probe.connect();
+				return true;
+			} catch (const drpc::Error &) {
+				std::this_thread::sleep_for(20ms);
+			}
+			int status = 0;
+			if (::waitpid(pid_, &status, WNOHANG) == pid_)
+				return false;
+		}
+		return false;
+	}
+
+private:
+	pid_t pid_ = -1;
+};
+
+} // namespace
+
+TEST_CASE("host: serves a plugin over the socket and shuts down cleanly")
+{
+	host_test::LogCapture log(drpc::log::Level::info);
+	Setup setup;
+	std::filesystem::path runtime_dir;
+	{
+		drpc::host::Host host(setup.config());
+		host.start();
+		REQUIRE(host.plugins().modules().size() == 1);
+		runtime_dir = host.plugins().modules().front()->runtime_copy().parent_path();
+		CHECK(std::filesystem::exists(runtime_dir));
+
+		struct stat st {};
+		REQUIRE(::stat(setup.socket.c_str(), &st) == 0);
+		CHECK(S_ISSOCK(st.st_mode));
+		CHECK((st.st_mode & 0777) == 0600);
+
+		const drpc::Response echo = call(setup.socket, 4242, 0, "hello");
+		CHECK(echo.status() == drpc::Status::SUCCESS);
+		CHECK(echo.body() == "hello");
+		CHECK(call(setup.socket, 4242, 1, "").body() == R"({"from":"config"})");
+		CHECK(call(setup.socket, 4242, 2, "").status() == drpc::Status::FAILURE);
+		CHECK(call(setup.socket, 4242, 9, "").status() == drpc::Status::UNKNOWN_METHOD);
+		CHECK(call(setup.socket, 4243, 0, "").status() == drpc::Status::UNKNOWN_MODULE);
+
+		CHECK(host.stop());
+		CHECK_FALSE(std::filesystem::exists(setup.socket));
+		CHECK_FALSE(std::filesystem::exists(runtime_dir));
+	}
+	CHECK_FALSE(log.find({"host", "serving 1 module(s) on " + setup.socket.string()}).empty());
+	CHECK_FALSE(log.find({"loaded module 4242 (good 1.2.3) from " + (setup.plugins / "good.so").string()}).empty());
+	CHECK_FALSE(log.find({"unloaded 1 plugin(s)"}).empty());
+}
+
+TEST_CASE("host: strict permissions refuse a group-writable plugin; the host still serves")
+{
+	host_test::LogCapture log;
+	Setup setup;
+	::chmod((setup.plugins / "good.so").c_str(), 0664);
+	drpc::host::Host host(setup.config());
+	host.start();
+	CHECK(host.plugins().modules().empty());
+	CHECK_FALSE(log.find({"refused " + (setup.plugins / "good.so").string(), "writable by group"}).empty());
+	CHECK(call(setup.socket, 4242, 0, "x").status() == drpc::Status::UNKNOWN_MODULE);
+}
+
+TEST_CASE("host: cannot start without its plugins directory, and leaves nothing behind")
+{
+	host_test::LogCapture log;
+	Setup setup;
+	drpc::host::HostConfig config = setup.config();
+	config.plugins.directory = setup.dir / "missing";
+	drpc::host::Host host(config);
+	CHECK_THROWS_WITH_AS(host.start(), doctest::Contains((setup.dir / "missing").c_str()), drpc::Error);
+	CHECK_FALSE(std::filesystem::exists(setup.socket));
+	CHECK(host.stop());
+}
+
+TEST_CASE("host: a live socket is not taken over")
+{
+	host_test::LogCapture log;
+	Setup setup;
+	drpc::host::Host first(setup.config());
+	first.start();
+	drpc::host::Host second(setup.config());
+	CHECK_THROWS_AS(second.start(), drpc::Error);
+	CHECK(call(setup.socket, 4242, 0, "still first").body() == "still first");
+}
+
+TEST_CASE("drpc-host: usage, version and exit statuses")
+{
+	host_test::TempDir dir;
+	const std::filesystem::path err = dir / "stderr";
+	SUBCASE("--help")
+	{
+		HostProcess process({"--help"}, err);
+		CHECK(process.wait() == 0);
+	}
+	SUBCASE("--version")
+	{
+		HostProcess process({"--version"}, err);
+		CHECK(process.wait() == 0);
+	}
+	SUBCASE("a bad flag exits 2 with a clear message")
+	{
+		HostProcess process({"--plugin", "x"}, err);
+		CHECK(process.wait() == 2);
+		CHECK(host_test::read_file(err).find("unknown option '--plugin'") != std::string::npos);
+	}
+	SUBCASE("a bad config exits 1 naming the key")
+	{
+		host_test::write_file(dir / "bad.json", R"({"limits": {"max_message_bytes": "big"}})");
+		HostProcess process({"--config", (dir / "bad.json").string()}, err);
+		CHECK(process.wait() == 1);
+		CHECK(host_test::read_file(err).find("limits.max_message_bytes: expected an unsigned integer") !=
+		      std::string::npos);
+	}
+}
+
+TEST_CASE("drpc-host: serves until SIGTERM, then removes its socket and exits 0")
+{
+	Setup setup;
+	host_test::write_file(setup.dir / "host.json", R"({
+		"socket": {"path": "host.sock"},
+		"server": {"shutdown_timeout_ms": 5000},
+		"modules": {"good": {"answer": 42}}
+	})");
+	const std::filesystem::path err = setup.dir / "stderr";
+	HostProcess process({"--config", (setup.dir / "host.json").string(), "--plugins", setup.plugins.string()}, err);
+	REQUIRE(process.wait_for_socket(setup.socket));
+
+	const drpc::Response echo = call(setup.socket, 4242, 0, "over the wire");
+	CHECK(echo.status() == drpc::Status::SUCCESS);
+	CHECK(echo.body() == "over the wire");
+	CHECK(call(setup.socket, 4242, 1, "").body() == R"({"answer":42})");
+
+	process.signal(SIGTERM);
+	CHECK(process.wait() == 0);
+	CHECK_FALSE(std::filesystem::exists(setup.socket));
+	const std::string log = host_test::read_file(err);
+	INFO("stderr: ", log);
+	CHECK(log.find("loaded module 4242 (good 1.2.3)") != std::string::npos);
+	CHECK(log.find("received SIGTERM") != std::string::npos);
+	CHECK(log.find("unloaded 1 plugin(s)") != std::string::npos);
+}

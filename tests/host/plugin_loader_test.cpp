@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: Apache-2.0
+// The loader and the plugin set against real plugin files: a good one, and
+// broken ones each refused with a clear reason while the rest load.
+#include "host_support.hpp"
+
+#include <plugin_file.hpp>
+#include <plugin_loader.hpp>
+#include <plugin_set.hpp>
+#include <runtime_dir.hpp>
+
+#include <drpc/error.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using drpc::host::PluginDirectory;
+using drpc::host::PluginLoader;
+using drpc::host::PluginModule;
+using drpc::host::PluginSet;
+using drpc::host::RuntimeDir;
+
+namespace {
+
+/// A response body with a size limit, as the server's.
+class Body : public drpc::ResponseBody {
+public:
+	explicit Body(size_t limit = 1 << 20) : limit_(limit) {}
+	std::span<uint8_t> reserve(size_t size) noexcept override
+	{
+		if (size > limit_)
+			return {};
+		bytes_.assign(size, 0);
+		return bytes_;
+	}
+	[[nodiscard]] std::string text() const { return {bytes_.begin(), bytes_.end()}; }
+
+private:
+	size_t limit_;
+	std::vector<uint8_t> bytes_;
+};
+
+struct Answer {
+	drpc::Status status;
+	std::string body;
+};
+
+Answer call(drpc::Module &module, int32_t method, const std::string &body = {}, size_t limit = 1 << 20)
+{
+	Body out(limit);
+	const drpc::CallContext context{.module = module.id(), .method = method, .sequence = 7, .peer = {}};
+	const drpc::Status status = module.handle_call(
+		context, std::span(reinterpret_cast<const uint8_t *>(body.data()), body.size()), out);
+	return {status, out.text()};
+}
+
+/// A plugins directory, a runtime directory, a loader and a set.
+struct Plugins {
+	explicit Plugins(drpc::host::ModuleConfigs configs = {})
+		: runtime({}, true), loader(runtime, std::move(configs)), set(loader)
+	{
+	}
+
+	std::filesystem::path install(const std::string &name, const std::string &file_name = {})
+	{
+		return host_test::install_plugin(dir.path(), name, file_name);
+	}
+
+	void load(bool strict = true)
+	{
+		const PluginDirectory directory(dir.path(), strict);
+		set.load_directory(directory);
+	}
+
+	/// The refusal of `file`, or "" when it was not refused.
+	[[nodiscard]] std::string refusal(const std::string &file) const
+	{
+		for (const auto &failure : set.failures()) {
+			if (failure.source == dir / file)
+				return failure.error;
+		}
+		return {};
+	}
+
+	host_test::TempDir dir;
+	RuntimeDir runtime;
+	PluginLoader loader;
+	PluginSet set;
+};
+
+bool constructor_ran(const char *tag)
+{
+	return std::getenv((std::string("DRPC_TEST_RAN_") + tag).c_str()) != nullptr;
+}
+
+} // namespace
+
+TEST_CASE("loader: a good plugin loads and answers")
+{
+	host_test::LogCapture log;
+	Plugins plugins(drpc::host::ModuleConfigs{{"good", R"({"greeting":"hi"})"}});
+	plugins.install("good");
+	plugins.load();
+	REQUIRE(plugins.set.modules().size() == 1);
+	CHECK(plugins.set.failures().empty());
+
+	std::shared_ptr<PluginModule> module = plugins.set.find(4242);
+	REQUIRE(module);
+	CHECK(module->id() == 4242);
+	CHECK(module->name() == "good");
+	CHECK(module->version() == "1.2.3");
+	CHECK(module->source() == plugins.dir / "good.so");
+	CHECK(module->runtime_copy().parent_path() == plugins.runtime.path());
+	CHECK(std::filesystem::exists(module->runtime_copy()));
+	CHECK(module->has_state_handoff());
+	CHECK_FALSE(log.find({"INFO", "plugins", "loaded module 4242 (good 1.2.3) from", "good.so"}).empty());
+
+	SUBCASE("echo")
+	{
+		const Answer answer = call(*module, 0, "ping");
+		CHECK(answer.status == drpc::Status::SUCCESS);
+		CHECK(answer.body == "ping");
+	}
+	SUBCASE("its config object as text")
+	{
+		CHECK(call(*module, 1).body == R"({"greeting":"hi"})");
+	}
+	SUBCASE("an empty answer")
+	{
+		const Answer answer = call(*module, 4);
+		CHECK(answer.status == drpc::Status::SUCCESS);
+		CHECK(answer.body.empty());
+	}
+	SUBCASE("statuses come back as the plugin gave them")
+	{
+		CHECK(call(*module, 2).status == drpc::Status::FAILURE);        // the handler threw
+		CHECK(call(*module, 9).status == drpc::Status::UNKNOWN_METHOD); // no such method
+		CHECK(call(*module, 5).status == drpc::Status::FAILURE);        // 99 is not a drpc.Status
+	}
+	SUBCASE("an answer over the limit cannot be reserved")
+	{
+		CHECK(call(*module, 0, std::string(100, 'x'), 10).status == drpc::Status::FAILED_MARSHAL);
+	}
+	SUBCASE("unloading removes the copy and does not pin the library")
+	{
+		const std::filesystem::path copy = module->runtime_copy();
+		const std::weak_ptr<PluginModule> weak = module;
+		module.reset();
+		REQUIRE(plugins.set.take(4242));
+		CHECK(weak.expired());
+		CHECK_FALSE(std::filesystem::exists(copy));
+		CHECK(log.find({"pinned"}).empty());
+		CHECK_FALSE(log.find({"unloaded module 4242"}).empty());
+	}
+}
+
+TEST_CASE("loader: a library still mapped after unloading is reported as pinned")
+{
+	host_test::LogCapture log;
+	Plugins plugins;
+	plugins.install("pinned");
+	plugins.load();
+	REQUIRE(plugins.set.modules().size() == 1);
+	const std::filesystem::path copy = plugins.set.modules().front()->runtime_copy();
+	REQUIRE(plugins.set.take(4700));
+	CHECK_FALSE(log.find({"WARN", "plugins", "module 4700 (pinned 1.0.0)", "still mapped after unloading (pinned)"})
+	                .empty());
+	CHECK_FALSE(std::filesystem::exists(copy));
+}
+
+TEST_CASE("loader: a module without a config entry gets {}")
+{
+	Plugins plugins;
+	plugins.install("good");
+	plugins.load();
+	REQUIRE(plugins.set.find(4242));
+	CHECK(call(*plugins.set.find(4242), 1).body == "{}");
+}
+
+TEST_CASE("loader: broken plugins are refused with a clear reason")
+{
+	struct Case {
+		const char *name;
+		const char *plugin; ///< nullptr: a text file
+		const char *file;
+		const char *expected;
+	};
+	const Case cases[] = {
+		{"wrong ABI version", "wrong_abi", "wrong_abi.so", "plugin ABI version 999, this host speaks 1"},
+		{"reserved module ID", "reserved", "reserved.so",
+		 "module ID 0x7FFF0001 is in the range 0x7FFF0000..0x7FFFFFFF reserved for the host's built-in modules"},
+		{"no entry symbol", "no_entry", "no_entry.so", "no drpc_plugin_entry symbol"},
+		{"throwing factory", "throwing", "throwing.so", "create() failed: out of cheese"},
+		{"descriptor info differs from the section", "mismatch", "mismatch.so",
+		 "the descriptor's info differs from the .drpc_plugin_info section"},
+		{"an unresolved symbol (bound at load time)", "unresolved", "unresolved.so",
+		 "undefined symbol: drpc_test_function_nobody_defines"},
+		{"not a shared object", nullptr, "x.so", "not a shared object: no ELF magic"},
+		{"an executable (PIE, so ET_DYN)", nullptr, "exe.so", "no .drpc_plugin_info section: not a drpc plugin"},
+	};
+	for (const Case &c : cases) {
+		SUBCASE(c.name)
+		{
+			host_test::LogCapture log;
+			Plugins plugins;
+			if (c.plugin != nullptr)
+				plugins.install(c.plugin, c.file);
+			else if (std::string(c.file) == "exe.so")
+				std::filesystem::copy_file("/bin/true", plugins.dir / c.file);
+			else
+				host_test::write_file(plugins.dir / c.file, "this is not a plugin\n");
+			plugins.install("good", "zz_good.so"); // loads after the broken one
+			plugins.load();
+
+			const std::string error = plugins.refusal(c.file);
+			INFO("error: ", error);
+			CHECK(error.find(c.expected) != std::string::npos);
+			CHECK_FALSE(log.find({"ERROR", "plugins", "refused " + (plugins.dir / c.file).string() + ": ", c.expected})
+			                .empty());
+			REQUIRE(plugins.set.modules().size() == 1);
+			CHECK(plugins.set.modules().front()->name() == "good");
+		}
+	}
+}
+
+TEST_CASE("loader: refused before mapping means the plugin's code never ran")
+{
+	Plugins plugins;
+	plugins.install("wrong_abi");
+	plugins.install("reserved");
+	plugins.install("mismatch");
+	plugins.load();
+	CHECK(plugins.set.failures().size() == 3);
+	CHECK_FALSE(constructor_ran("wrong_abi"));
+	CHECK_FALSE(constructor_ran("reserved"));
+	CHECK(constructor_ran("mismatch")); // mapped, then refused: the control
+}
+
+TEST_CASE("loader: a duplicate module ID is refused, naming the ID and both files")
+{
+	host_test::LogCapture log;
+	Plugins plugins;
+	plugins.install("good", "a_good.so");
+	plugins.install("twin", "b_twin.so");
+	plugins.load();
+	REQUIRE(plugins.set.modules().size() == 1);
+	CHECK(plugins.set.modules().front()->source() == plugins.dir / "a_good.so");
+	const std::string expected = "module ID 4242 is already served by " + (plugins.dir / "a_good.so").string();
+	CHECK(plugins.refusal("b_twin.so").find(expected) != std::string::npos);
+	CHECK_FALSE(log.find({"refused " + (plugins.dir / "b_twin.so").string(), expected}).empty());
+}
+
+TEST_CASE("loader: the same plugin under two file names")
+{
+	Plugins plugins;
+	plugins.install("good", "a.so");
+	plugins.install("good", "b.so");
+	plugins.load();
+	CHECK(plugins.set.modules().size() == 1);
+	CHECK(plugins.refusal("b.so").find("module ID 4242 is already served by") != std::string::npos);
+}
+
+TEST_CASE("loader: every broken plugin in one directory, and the good one still loads")
+{
+	Plugins plugins;
+	for (const char *name : {"good", "twin", "throwing", "wrong_abi", "reserved", "no_entry", "mismatch", "unresolved"})
+		plugins.install(name);
+	host_test::write_file(plugins.dir / "x.so", "garbage");
+	host_test::write_file(plugins.dir / "README", "not a candidate");
+	host_test::write_file(plugins.dir / ".hidden.so", "not a candidate");
+	plugins.load();
+	REQUIRE(plugins.set.modules().size() == 1);
+	CHECK(plugins.set.modules().front()->id() == 4242);
+	CHECK(plugins.set.failures().size() == 8);
+	CHECK(plugins.refusal("README").empty());
+	CHECK(plugins.refusal(".hidden.so").empty());
+}
+
+TEST_CASE("loader: strict permissions")
+{
+	host_test::LogCapture log;
+	Plugins plugins;
+	const std::filesystem::path good = plugins.install("good");
+
+	SUBCASE("a group-writable plugin file is refused")
+	{
+		::chmod(good.c_str(), 0775);
+		plugins.load();
+		CHECK(plugins.set.modules().empty());
+		CHECK(plugins.refusal("good.so").find("writable by group (mode 0775") != std::string::npos);
+	}
+	SUBCASE("an other-writable plugin file is refused")
+	{
+		::chmod(good.c_str(), 0757);
+		plugins.load();
+		CHECK(plugins.refusal("good.so").find("writable by others") != std::string::npos);
+	}
+	SUBCASE("a file of another user is refused")
+	{
+		REQUIRE(::chown(good.c_str(), 12345, 12345) == 0);
+		plugins.load();
+		CHECK(plugins.refusal("good.so").find("owned by uid 12345") != std::string::npos);
+	}
+	SUBCASE("without strict_permissions the same file loads")
+	{
+		::chmod(good.c_str(), 0777);
+		plugins.load(false);
+		CHECK(plugins.set.modules().size() == 1);
+	}
+	SUBCASE("a group-writable plugins directory is refused whole")
+	{
+		::chmod(plugins.dir.path().c_str(), 0770);
+		CHECK_THROWS_WITH_AS(PluginDirectory(plugins.dir.path(), true),
+		                     doctest::Contains(("plugins directory " + plugins.dir.path().string() +
+		                                        ": writable by group")
+		                                           .c_str()),
+		                     drpc::Error);
+		CHECK_NOTHROW(PluginDirectory(plugins.dir.path(), false));
+	}
+	SUBCASE("a symbolic link is refused")
+	{
+		std::filesystem::create_symlink(good, plugins.dir / "link.so");
+		plugins.load();
+		CHECK(plugins.refusal("link.so").find("symbolic link") != std::string::npos);
+		CHECK(plugins.set.modules().size() == 1);
+	}
+	SUBCASE("a FIFO is refused without blocking")
+	{
+		REQUIRE(::mkfifo((plugins.dir / "fifo.so").c_str(), 0600) == 0);
+		plugins.load();
+		CHECK(plugins.refusal("fifo.so").find("not a regular file") != std::string::npos);
+	}
+	SUBCASE("a missing plugins directory")
+	{
+		CHECK_THROWS_WITH_AS(PluginDirectory(plugins.dir / "none", true),
+		                     doctest::Contains((plugins.dir / "none").c_str()), drpc::SystemError);
+	}
+}
+
+TEST_CASE("loader: two generations of one file side by side, with state handed over")
+{
+	Plugins plugins;
+	plugins.install("good");
+	const PluginDirectory directory(plugins.dir.path(), true);
+	drpc::host::LoadResult first = plugins.loader.load(directory, "good.so", {});
+	drpc::host::LoadResult second = plugins.loader.load(directory, "good.so", {});
+	REQUIRE(first.ok());
+	REQUIRE(second.ok());
+	CHECK(first.generation != second.generation);
+	CHECK(first.module->runtime_copy() != second.module->runtime_copy());
+	CHECK(first.module->runtime_copy().filename() == "good." + std::to_string(first.generation) + ".so");
+
+	CHECK(call(*first.module, 0, "a").body == "a");
+	CHECK(call(*first.module, 0, "b").body == "b");
+	const std::string state = first.module->export_state();
+	CHECK(state == "calls=2");
+	second.module->import_state(std::span(reinterpret_cast<const uint8_t *>(state.data()), state.size()));
+	CHECK(call(*second.module, 3).body == "calls=2");
+	CHECK(call(*first.module, 3).body.empty()); // separate instances, separate copies of the code
+
+	// The admission callback sees the record before anything is mapped.
+	drpc::host::LoadResult refused = plugins.loader.load(directory, "good.so", [](const drpc_plugin_info &info) {
+		return std::optional<std::string>("no room for " + std::string(info.name));
+	});
+	CHECK_FALSE(refused.ok());
+	CHECK(refused.error == "no room for good");
+	REQUIRE(refused.info.has_value());
+	CHECK(refused.info->module_id == 4242);
+}
+
+TEST_CASE("loader: the set admits a new generation of a file it already holds")
+{
+	Plugins plugins;
+	plugins.install("good");
+	plugins.load();
+	REQUIRE(plugins.set.modules().size() == 1);
+	drpc_plugin_info info = plugins.set.modules().front()->info();
+	CHECK_FALSE(plugins.set.admission(info, plugins.dir / "good.so"));
+	CHECK(plugins.set.admission(info, plugins.dir / "other.so"));
+}

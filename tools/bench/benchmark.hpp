@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file benchmark.hpp
+/// One case of the bench: dRPC and the floor, alternated over rounds, and
+/// the target the case is held to.
+#pragma once
+
+#include "args.hpp"
+#include "drpc_caller.hpp"
+#include "stats.hpp"
+
+#include <filesystem>
+
+namespace drpc::bench {
+
+struct SideResult {
+	LatencySummary latency;
+	double seconds = 0;
+	double calls_per_second = 0;
+	/// Call bytes moved per second, each way.
+	double bytes_per_second = 0;
+	/// Process CPU time (client, and server when in-process) per call.
+	double cpu_us_per_call = 0;
+	/// Process context switches per call.
+	double switches_per_call = 0;
+};
+
+struct Target {
+	enum class Kind {
+		none,       ///< no target for this case
+		ratio,      ///< dRPC calls/s at least `threshold` x the floor's
+		throughput, ///< dRPC at least `threshold` bytes/s each way
+	};
+	Kind kind = Kind::none;
+	double threshold = 0;
+};
+
+struct CaseResult {
+	Case spec;
+	/// The encoded Call and the records it travels in.
+	size_t call_bytes = 0;
+	size_t records = 0;
+	SideResult drpc;
+	SideResult floor;
+	double ratio = 0; ///< dRPC calls/s over the floor's
+	Target target;
+	bool pass = false;
+};
+
+/// The project's targets: a small call (up to 4 KiB) at 0.7 x the floor's
+/// calls/s over one connection and 0.6 x over several; a call of 1 MiB or
+/// more at 1 GB/s each way. Sizes between have none.
+[[nodiscard]] Target target_for(const Case &spec);
+
+/// Runs `spec` against the dRPC server and the floor at the given sockets.
+/// Throws std::runtime_error naming the side and connection that failed.
+[[nodiscard]] CaseResult run_case(const Options &options, const Case &spec, const CallPlan &plan,
+                                  const std::filesystem::path &drpc_socket,
+                                  const std::filesystem::path &floor_socket);
+
+} // namespace drpc::bench

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: Apache-2.0
+// The floor echo server and client (see floor_server.hpp for the one
+// convention they share).
+#include "floor_server.hpp"
+
+#include <algorithm>
+#include <pthread.h>
+#include <cerrno>
+#include <stdexcept>
+#include <string>
+#include <sys/socket.h>
+#include <system_error>
+#include <unistd.h>
+
+namespace drpc::bench {
+
+std::vector<size_t> floor_records(size_t message_bytes)
+{
+	std::vector<size_t> records;
+	const uint32_t chunks = framing::chunk_count(message_bytes);
+	size_t left = message_bytes;
+	for (uint32_t i = 0; i < chunks; ++i) {
+		const size_t data = std::min(left, framing::max_chunk_data);
+		records.push_back(framing::header_size + data);
+		left -= data;
+	}
+	if (records.back() == floor_record_size)
+		records.push_back(1);
+	return records;
+}
+
+FloorServer::FloorServer(std::filesystem::path socket_path)
+	: path_(std::move(socket_path)), listener_(listen_seqpacket(path_))
+{
+	acceptor_ = std::thread(&FloorServer::accept_loop, this);
+}
+
+FloorServer::~FloorServer() { stop(); }
+
+void FloorServer::stop() noexcept
+{
+	{
+		const std::lock_guard lock(mutex_);
+		if (stopping_)
+			return;
+		stopping_ = true;
+		// shutdown() wakes the blocked accept() and recv()s; each thread then
+		// closes its own descriptor, so none is closed while in use.
+		::shutdown(listener_.get(), SHUT_RDWR);
+		for (const int fd : open_fds_)
+			::shutdown(fd, SHUT_RDWR);
+	}
+	acceptor_.join();
+	for (std::thread &session : sessions_)
+		session.join();
+	listener_.reset();
+	std::error_code ignored;
+	std::filesystem::remove(path_, ignored);
+}
+
+void FloorServer::accept_loop() noexcept
+{
+	for (;;) {
+		const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+			continue;
+		const std::lock_guard lock(mutex_);
+		if (fd < 0 || stopping_) {
+			if (fd >= 0)
+				::close(fd);
+			return;
+		}
+		try {
+			open_fds_.insert(fd);
+			sessions_.emplace_back(&FloorServer::serve, this, fd);
+		} catch (...) {
+			open_fds_.erase(fd);
+			::close(fd);
+		}
+	}
+}
+
+void FloorServer::serve(int fd) noexcept
+{
+	::pthread_setname_np(::pthread_self(), "floor-server");
+	try {
+		std::vector<uint8_t> message(floor_record_size);
+		for (;;) {
+			// Receive records in place until a short one ends the message.
+			size_t used = 0;
+			size_t record;
+			do {
+				if (message.size() < used + floor_record_size)
+					message.resize(std::max(2 * message.size(), used + floor_record_size));
+				record = receive_record(fd, message.data() + used, floor_record_size, "floor server receive");
+				if (record == 0)
+					throw std::runtime_error("closed");
+				used += record;
+			} while (record == floor_record_size);
+
+			for (size_t offset = 0; offset < used; offset += floor_record_size)
+				send_record(fd, message.data() + offset, std::min(floor_record_size, used - offset),
+				            "floor server send");
+		}
+	} catch (...) {
+		// A closed or failed connection ends only this session.
+	}
+	const std::lock_guard lock(mutex_);
+	open_fds_.erase(fd);
+	::close(fd);
+}
+
+FloorCaller::FloorCaller(const std::filesystem::path &socket_path, std::vector<size_t> records)
+	: fd_(connect_seqpacket(socket_path)), records_(std::move(records))
+{
+	size_t total = 0;
+	for (const size_t record : records_)
+		total += record;
+	out_.assign(total, 'x');
+	// Room for one record past the echo expected, so that a longer one is
+	// caught rather than overflowing.
+	in_.assign(total + floor_record_size, 0);
+}
+
+void FloorCaller::call()
+{
+	size_t offset = 0;
+	for (const size_t record : records_) {
+		send_record(fd_.get(), out_.data() + offset, record, "floor client send");
+		offset += record;
+	}
+	const size_t sent = offset;
+	offset = 0;
+	size_t record;
+	do {
+		if (offset > sent)
+			throw std::runtime_error("floor client: echo longer than the " + std::to_string(sent) +
+			                         " bytes sent");
+		record = receive_record(fd_.get(), in_.data() + offset, floor_record_size, "floor client receive");
+		if (record == 0)
+			throw std::runtime_error("floor client: the echo server closed the connection");
+		offset += record;
+	} while (record == floor_record_size);
+	if (offset != sent)
+		throw std::runtime_error("floor client: echoed " + std::to_string(offset) + " bytes of " +
+		                         std::to_string(sent));
+}
+
+} // namespace drpc::bench

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: Apache-2.0
+// `drpc-ctl call`: one call through drpc::ClientConnection.
+
+#include "call_command.hpp"
+
+#include "errors.hpp"
+#include "hex.hpp"
+
+#include <drpc/client.hpp>
+#include <drpc/error.hpp>
+#include <drpc/framing.hpp>
+#include <drpc/status.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+namespace drpc::ctl {
+
+namespace {
+
+/// Reads a body file, refusing one larger than any server would accept.
+std::string read_body_file(const std::filesystem::path &path)
+{
+	std::error_code error;
+	const uintmax_t size = std::filesystem::file_size(path, error);
+	if (error)
+		throw UsageError("--body-file " + path.string() + ": " + error.message());
+	if (size > framing::default_max_message_bytes)
+		throw UsageError("--body-file " + path.string() + ": " + std::to_string(size) + " bytes is over the " +
+		                 std::to_string(framing::default_max_message_bytes) + "-byte message limit");
+	std::ifstream file(path, std::ios::binary);
+	std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+	if (!file && !file.eof())
+		throw UsageError("--body-file " + path.string() + ": " + std::strerror(errno));
+	return bytes;
+}
+
+void print_body(const CallOptions &options, const Descriptors &descriptors, const std::string &body,
+                std::ostream &out)
+{
+	if (options.response_type.empty()) {
+		if (!body.empty())
+			out << to_hex(body) << '\n';
+		return;
+	}
+	const google::protobuf::Descriptor &type = descriptors.message(options.response_type);
+	if (std::optional<std::string> json = descriptors.bytes_to_json(type, body)) {
+		out << *json << '\n';
+		return;
+	}
+	// Show what came, then fail: the server and the user disagree on the type.
+	out << to_hex(body) << '\n';
+	throw ProtocolError("the response body (" + std::to_string(body.size()) + " bytes) does not decode as " +
+	                    options.response_type);
+}
+
+} // namespace
+
+CallOptions parse_call_options(ArgCursor &args, GlobalOptions &global)
+{
+	CallOptions options;
+	bool have_module = false;
+	bool have_method = false;
+	while (!args.done()) {
+		const Option option = args.take_option();
+		if (is_help(option)) {
+			args.no_value(option);
+			options.help = true;
+			return options;
+		}
+		if (option.name == "--socket") {
+			global.socket = std::string(args.value(option));
+		} else if (option.name == "--module") {
+			options.module = parse_int32(args.value(option), option.name);
+			have_module = true;
+		} else if (option.name == "--method") {
+			options.method = parse_int32(args.value(option), option.name);
+			have_method = true;
+		} else if (option.name == "--request") {
+			options.request_type = args.value(option);
+		} else if (option.name == "--json") {
+			options.json = std::string(args.value(option));
+		} else if (option.name == "--body-hex") {
+			options.body_hex = std::string(args.value(option));
+		} else if (option.name == "--body-file") {
+			options.body_file = std::string(args.value(option));
+		} else if (option.name == "--response") {
+			options.response_type = args.value(option);
+		} else if (option.name == "--timeout") {
+			options.timeout = std::chrono::milliseconds(parse_uint64(args.value(option), option.name));
+		} else {
+			throw UsageError("call: unknown option '" + std::string(option.name) + "'");
+		}
+	}
+
+	if (!have_module || !have_method)
+		throw UsageError(std::string("call: ") + (have_module ? "--method" : "--module") + " is required");
+	const int sources = (options.json || !options.request_type.empty() ? 1 : 0) + (options.body_hex ? 1 : 0) +
+	                    (options.body_file ? 1 : 0);
+	if (sources > 1)
+		throw UsageError("call: give one body: --request TYPE [--json TEXT], --body-hex or --body-file");
+	if (options.json && options.request_type.empty())
+		throw UsageError("call: --json needs --request TYPE to know what to encode");
+	return options;
+}
+
+std::string request_body(const CallOptions &options, const Descriptors &descriptors)
+{
+	if (!options.request_type.empty())
+		return descriptors.json_to_bytes(descriptors.message(options.request_type), options.json.value_or("{}"));
+	if (options.body_hex) {
+		std::optional<std::string> bytes = from_hex(*options.body_hex);
+		if (!bytes)
+			throw UsageError("--body-hex: not hex bytes: '" + *options.body_hex + "'");
+		return *bytes;
+	}
+	if (options.body_file)
+		return read_body_file(*options.body_file);
+	return "";
+}
+
+int run_call(ArgCursor &args, GlobalOptions &global, std::ostream &out)
+{
+	const CallOptions options = parse_call_options(args, global);
+	if (options.help) {
+		print_call_help(out);
+		return exit_ok;
+	}
+	const Descriptors &descriptors = Descriptors::builtin();
+	// Every argument is checked before anything is sent.
+	if (!options.response_type.empty())
+		(void)descriptors.message(options.response_type);
+	Call call;
+	call.set_module(options.module);
+	call.set_method(options.method);
+	call.set_body(request_body(options, descriptors));
+
+	ClientConnection connection(global.socket);
+	try {
+		connection.connect();
+	} catch (const SystemError &e) {
+		throw Error(std::string(e.what()) + " (is the server running? --socket or DRPC_SOCKET picks the socket)");
+	}
+	const Response response = connection.send_msg(call, options.timeout);
+
+	out << "status: " << to_string(response.status()) << '\n';
+	if (response.status() != Status::SUCCESS)
+		return exit_status;
+	print_body(options, descriptors, response.body(), out);
+	return exit_ok;
+}
+
+void print_call_help(std::ostream &out)
+{
+	out << "usage: drpc-ctl [--socket PATH] call --module N --method M [BODY] [--response TYPE]\n"
+	       "                [--timeout MS]\n"
+	       "\n"
+	       "Sends one dRPC call and prints 'status: NAME'; on SUCCESS the next line is the\n"
+	       "response body, as JSON with --response, else as hex (nothing when empty).\n"
+	       "\n"
+	       "  --module N         the module ID (decimal, or hex as 0x7fff0000)\n"
+	       "  --method M         the method ID\n"
+	       "BODY, at most one of (none: an empty body):\n"
+	       "  --request TYPE [--json TEXT]\n"
+	       "                     a message of TYPE (e.g. hello.Hello) from protobuf's JSON\n"
+	       "                     mapping; without --json, an empty message\n"
+	       "  --body-hex HEX     raw bytes as hex ('0a0646726965' or '0a 06 46 ...')\n"
+	       "  --body-file FILE   raw bytes from FILE\n"
+	       "  --response TYPE    print the response body as JSON of TYPE (e.g. hello.HelloResponse)\n"
+	       "  --timeout MS       give up after MS milliseconds (default 30000; 0: wait forever)\n"
+	       "  --socket PATH      as the global option\n"
+	       "\n"
+	       "'drpc-ctl types' lists the message types. Exit status: 0 SUCCESS, 1 another\n"
+	       "status, 2 usage error, 3 connection or protocol error.\n"
+	       "\n"
+	       "example:\n"
+	       "  drpc-ctl call --module 0 --method 0 --request hello.Hello --json '{\"name\":\"Friend\"}' \\\n"
+	       "      --response hello.HelloResponse\n";
+}
+
+} // namespace drpc::ctl

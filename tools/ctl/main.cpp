@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+// drpc-ctl: a command-line dRPC client. This file reads the global options,
+// picks the command and turns what it throws into a message and an exit code.
+
+#include "args.hpp"
+#include "call_command.hpp"
+#include "errors.hpp"
+#include "types_command.hpp"
+
+#include <drpc/error.hpp>
+
+#include <array>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using namespace drpc::ctl;
+
+struct Command {
+	std::string_view name;
+	std::string_view summary;
+	int (*run)(ArgCursor &args, GlobalOptions &global, std::ostream &out);
+};
+
+// A new command is one row here and one <name>_command.{hpp,cpp} pair.
+constexpr std::array commands{
+	Command{"call", "send one call and print the status and the response body", &run_call},
+	Command{"types", "list the message types that call's --request and --response know", &run_types},
+};
+
+void print_help(std::ostream &out)
+{
+	out << "usage: drpc-ctl [--socket PATH] COMMAND [OPTIONS]\n"
+	       "\n"
+	       "A client for dRPC servers such as drpc-host.\n"
+	       "\n"
+	       "  --socket PATH   the server's socket (default: $DRPC_SOCKET, else "
+	    << host_default_socket
+	    << ")\n"
+	       "  -h, --help      this text; 'drpc-ctl COMMAND --help' explains a command\n"
+	       "\n"
+	       "commands:\n";
+	for (const Command &command : commands)
+		out << "  " << command.name << std::string(10 - command.name.size(), ' ') << command.summary << '\n';
+	out << "\n"
+	       "exit status:\n"
+	       "  0  success (for call: the server answered SUCCESS)\n"
+	       "  1  the server answered another status (printed as 'status: NAME')\n"
+	       "  2  usage error: unknown option, bad number, unknown type, bad JSON or hex\n"
+	       "  3  no connection, a timeout, a protocol error, or another runtime error\n";
+}
+
+const Command *find_command(std::string_view name)
+{
+	for (const Command &command : commands) {
+		if (command.name == name)
+			return &command;
+	}
+	return nullptr;
+}
+
+int run(ArgCursor &args, std::string &usage_hint)
+{
+	GlobalOptions global;
+	while (args.at_option()) {
+		const Option option = args.take_option();
+		if (is_help(option)) {
+			args.no_value(option);
+			print_help(std::cout);
+			return exit_ok;
+		}
+		if (option.name != "--socket")
+			throw UsageError("unknown option '" + std::string(option.name) + "'");
+		global.socket = std::string(args.value(option));
+	}
+	std::string_view name = args.take("command ('drpc-ctl --help' lists them)");
+	if (name == "help") {
+		if (args.done()) {
+			print_help(std::cout);
+			return exit_ok;
+		}
+		// "help call" is "call --help".
+		name = args.take("command");
+		args = ArgCursor({"--help"});
+	}
+	const Command *command = find_command(name);
+	if (command == nullptr)
+		throw UsageError("unknown command '" + std::string(name) + "' ('drpc-ctl --help' lists them)");
+	usage_hint = "drpc-ctl " + std::string(command->name) + " --help";
+	return command->run(args, global, std::cout);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	ArgCursor args(std::vector<std::string_view>(argv + 1, argv + argc));
+	std::string usage_hint = "drpc-ctl --help";
+	try {
+		return run(args, usage_hint);
+	} catch (const UsageError &e) {
+		std::cerr << "drpc-ctl: " << e.what() << "\nTry '" << usage_hint << "'.\n";
+		return exit_usage;
+	} catch (const drpc::Error &e) {
+		std::cerr << "drpc-ctl: " << e.what() << '\n';
+		return exit_connection;
+	} catch (const std::exception &e) {
+		std::cerr << "drpc-ctl: " << e.what() << '\n';
+		return exit_connection;
+	}
+}

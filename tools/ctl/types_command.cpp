@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+// `drpc-ctl types`: the compiled-in message types.
+
+#include "types_command.hpp"
+
+#include "descriptors.hpp"
+#include "errors.hpp"
+
+#include <string>
+
+namespace drpc::ctl {
+
+int run_types(ArgCursor &args, GlobalOptions &, std::ostream &out)
+{
+	if (!args.done()) {
+		const Option option = args.take_option();
+		args.no_value(option);
+		if (!is_help(option))
+			throw UsageError("types: unknown option '" + std::string(option.name) + "'");
+		print_types_help(out);
+		return exit_ok;
+	}
+	for (const std::string &name : Descriptors::builtin().message_names())
+		out << name << '\n';
+	return exit_ok;
+}
+
+void print_types_help(std::ostream &out)
+{
+	out << "usage: drpc-ctl types\n"
+	       "\n"
+	       "Lists the message types that 'call --request' and '--response' accept, one\n"
+	       "full name per line: those of drpc.proto, hello.proto, kv.proto and admin.proto,\n"
+	       "compiled into drpc-ctl.\n";
+}
+
+} // namespace drpc::ctl
