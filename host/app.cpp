@@ -66,7 +66,12 @@ int serve(const HostConfig &config)
 		drpc::log::error(log_component, std::string("cannot start: ") + e.what());
 		return exit_failure;
 	}
-	const std::optional<int> signal = signals.wait();
+	std::optional<int> signal;
+	try {
+		signal = host.run(signals.fd());
+	} catch (const std::exception &e) {
+		drpc::log::error(log_component, e.what());
+	}
 	const char *name = signal ? ::sigabbrev_np(*signal) : nullptr;
 	drpc::log::info(log_component, "received SIG" + std::string(name != nullptr ? name : "?"));
 	if (!host.stop()) {

@@ -132,10 +132,13 @@ void read_plugins(const Section &root, HostConfig::Plugins &plugins, const std::
 	const json *value = root.find("plugins");
 	if (value == nullptr)
 		return;
-	const Section section(*value, "plugins", {"directory", "runtime_dir", "strict_permissions"});
+	const Section section(*value, "plugins",
+	                      {"directory", "runtime_dir", "strict_permissions", "watch", "drain_timeout_ms"});
 	section.read_path("directory", plugins.directory, base);
 	section.read_path("runtime_dir", plugins.runtime_dir, base, true);
 	section.read("strict_permissions", plugins.strict_permissions);
+	section.read("watch", plugins.watch);
+	section.read("drain_timeout_ms", plugins.drain_timeout_ms, 0, 3600000);
 }
 
 void read_limits(const Section &root, HostConfig::Limits &limits)

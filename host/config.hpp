@@ -38,6 +38,11 @@ struct HostConfig {
 		/// Empty: a fresh directory under $XDG_RUNTIME_DIR or /tmp.
 		std::filesystem::path runtime_dir;
 		bool strict_permissions = true;
+		/// Load, reload and unload as files come and go (inotify).
+		bool watch = true;
+		/// How long a reload or unload waits for calls in flight on the
+		/// old build before reporting it as draining.
+		uint64_t drain_timeout_ms = 10000;
 	} plugins;
 
 	struct Limits {

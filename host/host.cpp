@@ -8,7 +8,13 @@
 #include <drpc/error.hpp>
 #include <drpc/log.hpp>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <csignal>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 namespace drpc::host {
 namespace {
@@ -38,6 +44,7 @@ Host::~Host()
 		// crash them. Let the process end with everything still mapped.
 		(void)server_.release();
 		(void)plugins_.release();
+		(void)directory_.release();
 		(void)loader_.release();
 	}
 }
@@ -49,37 +56,42 @@ void Host::start()
 	try {
 		runtime_ = std::make_unique<RuntimeDir>(config_.plugins.runtime_dir, config_.plugins.strict_permissions);
 		loader_ = std::make_unique<PluginLoader>(*runtime_, config_.modules);
-		plugins_ = std::make_unique<PluginSet>(*loader_);
-		load_plugins();
-
+		directory_ =
+			std::make_unique<PluginDirectory>(config_.plugins.directory, config_.plugins.strict_permissions);
 		server_ = std::make_unique<drpc::DomainSocketServer>(server_options(config_));
-		for (const auto &module : plugins_->modules())
-			server_->register_module(module);
+		plugins_ = std::make_unique<PluginManager>(*loader_, *directory_, server_->modules(),
+		                                           std::chrono::milliseconds(config_.plugins.drain_timeout_ms));
+		// Watch before the first scan, so that no file slips in between.
+		if (config_.plugins.watch)
+			watcher_ = std::make_unique<PluginWatcher>(directory_->path());
+		load_plugins();
 		server_->start();
 	} catch (...) {
+		watcher_.reset();
 		server_.reset();
 		plugins_.reset();
+		directory_.reset();
 		loader_.reset();
 		runtime_.reset();
 		throw;
 	}
-	drpc::log::info(log_component, "serving " + std::to_string(plugins_->modules().size()) + " module(s) on " +
+	drpc::log::info(log_component, "serving " + std::to_string(plugins_->size()) + " module(s) on " +
 	                                       config_.socket.path.string() + " (mode " +
 	                                       format_mode(config_.socket.mode) + "); " +
-	                                       std::to_string(plugins_->failures().size()) + " plugin(s) refused");
+	                                       std::to_string(plugins_->failures().size()) + " plugin(s) refused" +
+	                                       (watcher_ ? "; watching " + directory_->path().string() : ""));
 }
 
 void Host::load_plugins()
 {
-	const PluginDirectory directory(config_.plugins.directory, config_.plugins.strict_permissions);
-	drpc::log::info("plugins", "loading plugins from " + directory.path().string());
-	plugins_->load_directory(directory);
+	drpc::log::info("plugins", "loading plugins from " + directory_->path().string());
+	plugins_->load_all();
 
+	const auto loaded = plugins_->list();
 	for (const auto &[name, unused] : config_.modules) {
-		bool loaded = false;
-		for (const auto &module : plugins_->modules())
-			loaded = loaded || module->name() == name;
-		if (!loaded)
+		const bool found =
+			std::any_of(loaded.begin(), loaded.end(), [&](const ModuleStatus &m) { return m.name == name; });
+		if (!found)
 			drpc::log::warn("config", "modules." + name + ": no loaded plugin is called " + name);
 	}
 }
@@ -101,9 +113,11 @@ bool Host::stop() noexcept
 			return false;
 		}
 		stopped_ = true;
+		watcher_.reset();
 		server_.reset(); // drops the registry's references to the modules
-		const size_t count = plugins_->modules().size();
+		const size_t count = plugins_->size();
 		plugins_.reset(); // the last references: each plugin is destroyed and unmapped
+		directory_.reset();
 		loader_.reset();
 		runtime_.reset();
 		drpc::log::info(log_component, "stopped; unloaded " + std::to_string(count) + " plugin(s)");
@@ -113,11 +127,64 @@ bool Host::stop() noexcept
 	return true;
 }
 
-const PluginSet &Host::plugins() const
+PluginManager &Host::plugins()
 {
 	if (!plugins_)
 		throw drpc::Error("host: not started");
 	return *plugins_;
+}
+
+const std::filesystem::path &Host::runtime_dir() const
+{
+	if (!runtime_)
+		throw drpc::Error("host: not started");
+	return runtime_->path();
+}
+
+int Host::run(int signal_fd)
+{
+	for (;;) {
+		// A watched file settling, or a drain to finish, sets the pace.
+		std::chrono::milliseconds timeout(-1);
+		if (watcher_) {
+			if (const auto due = watcher_->next_due())
+				timeout = *due;
+		}
+		if (plugins_->has_draining() && (timeout.count() < 0 || timeout > std::chrono::milliseconds(100)))
+			timeout = std::chrono::milliseconds(100);
+		if (const auto signal = run_once(signal_fd, timeout))
+			return *signal;
+	}
+}
+
+std::optional<int> Host::run_once(int signal_fd, std::chrono::milliseconds timeout)
+{
+	pollfd ready[2] = {{signal_fd, POLLIN, 0}, {watcher_ ? watcher_->fd() : -1, POLLIN, 0}};
+	const int count = ::poll(ready, 2, timeout.count() < 0 ? -1 : static_cast<int>(timeout.count()));
+	if (count < 0 && errno != EINTR)
+		throw drpc::SystemError("host: poll", errno);
+	if (count > 0 && (ready[0].revents & POLLIN) != 0) {
+		signalfd_siginfo info{};
+		if (::read(signal_fd, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+			if (info.ssi_signo != SIGHUP)
+				return static_cast<int>(info.ssi_signo);
+			drpc::log::info(log_component, "received SIGHUP");
+			plugins_->rescan();
+		}
+	}
+	if (watcher_) {
+		if (count > 0 && (ready[1].revents & POLLIN) != 0)
+			watcher_->read_events();
+		for (const PluginFileEvent &event : watcher_->take_settled()) {
+			if (event.kind == PluginFileEvent::Kind::removed)
+				plugins_->file_removed(event.name);
+			else
+				plugins_->file_changed(event.name);
+		}
+	}
+	if (plugins_->has_draining())
+		plugins_->collect();
+	return std::nullopt;
 }
 
 drpc::DomainSocketServer &Host::server()

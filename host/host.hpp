@@ -6,13 +6,17 @@
 #pragma once
 
 #include "config.hpp"
+#include "plugin_file.hpp"
 #include "plugin_loader.hpp"
-#include "plugin_set.hpp"
+#include "plugin_manager.hpp"
+#include "plugin_watcher.hpp"
 #include "runtime_dir.hpp"
 
 #include <drpc/server.hpp>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 
 namespace drpc::host {
 
@@ -40,10 +44,23 @@ public:
 	bool stop() noexcept;
 
 	[[nodiscard]] const HostConfig &config() const noexcept { return config_; }
-	/// The loaded plugins; valid after start().
-	[[nodiscard]] const PluginSet &plugins() const;
+	/// The plugins: load, reload, unload, list; valid after start().
+	[[nodiscard]] PluginManager &plugins();
 	/// The server; valid after start().
 	[[nodiscard]] drpc::DomainSocketServer &server();
+	/// Where the runtime copies of loaded plugins live; valid after start().
+	[[nodiscard]] const std::filesystem::path &runtime_dir() const;
+
+	/// Runs the host's main thread until SIGTERM or SIGINT arrives on
+	/// `signals`' descriptor: reacts to the plugins directory changing,
+	/// rescans it on SIGHUP, finishes draining retired builds. Returns the
+	/// signal that asked to stop.
+	int run(int signal_fd);
+
+	/// One round of run(): waits up to `timeout` for a signal or a
+	/// directory event and handles what came. Returns the stop signal, if
+	/// one arrived.
+	std::optional<int> run_once(int signal_fd, std::chrono::milliseconds timeout);
 
 private:
 	void load_plugins();
@@ -54,7 +71,9 @@ private:
 	// runtime directory goes last.
 	std::unique_ptr<RuntimeDir> runtime_;
 	std::unique_ptr<PluginLoader> loader_;
-	std::unique_ptr<PluginSet> plugins_;
+	std::unique_ptr<PluginDirectory> directory_;
+	std::unique_ptr<PluginManager> plugins_;
+	std::unique_ptr<PluginWatcher> watcher_;
 	std::unique_ptr<drpc::DomainSocketServer> server_;
 	bool stopped_ = false;
 	bool drain_failed_ = false;

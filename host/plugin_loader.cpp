@@ -104,7 +104,13 @@ LoadResult PluginLoader::load(const PluginDirectory &directory, std::string_view
 {
 	LoadResult result;
 	result.source = directory.path() / name;
-	result.generation = next_generation_.fetch_add(1, std::memory_order_relaxed);
+	{
+		const std::lock_guard lock(generations_mutex_);
+		auto it = generations_.find(name);
+		if (it == generations_.end())
+			it = generations_.emplace(std::string(name), 0).first;
+		result.generation = ++it->second;
+	}
 	try {
 		RuntimeFile copy = directory.copy_plugin(name, runtime_, result.generation);
 		{

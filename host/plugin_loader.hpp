@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,7 +65,10 @@ private:
 
 	RuntimeDir &runtime_;
 	ModuleConfigs module_configs_;
-	std::atomic<uint64_t> next_generation_{1};
+	/// Generations count per file name: 1 for a file's first load, +1 for
+	/// each later attempt; a name and a generation make a unique runtime copy.
+	std::mutex generations_mutex_;
+	std::map<std::string, uint64_t, std::less<>> generations_;
 };
 
 } // namespace drpc::host

@@ -78,4 +78,13 @@ std::shared_ptr<PluginModule> PluginSet::take(int32_t id)
 	return module;
 }
 
+void PluginSet::adopt(std::shared_ptr<PluginModule> module) { modules_.push_back(std::move(module)); }
+
+std::shared_ptr<PluginModule> PluginSet::find_source(const std::filesystem::path &source) const
+{
+	const auto found = std::find_if(modules_.begin(), modules_.end(),
+	                                [&](const auto &m) { return m->source() == source; });
+	return found == modules_.end() ? nullptr : *found;
+}
+
 } // namespace drpc::host

@@ -55,6 +55,13 @@ public:
 	/// reference goes. Null when no module has that ID.
 	std::shared_ptr<PluginModule> take(int32_t id);
 
+	/// Adds a module loaded under admission() (used by reloads, which load
+	/// through the loader themselves).
+	void adopt(std::shared_ptr<PluginModule> module);
+
+	/// The module loaded from `source`, or null.
+	[[nodiscard]] std::shared_ptr<PluginModule> find_source(const std::filesystem::path &source) const;
+
 private:
 	PluginLoader &loader_;
 	std::vector<std::shared_ptr<PluginModule>> modules_;

@@ -19,6 +19,7 @@ sigset_t shutdown_set()
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	return set;
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file signals.hpp
-/// Waiting for SIGTERM and SIGINT without a signal handler: the signals are
-/// blocked in every thread and read from a signalfd by the main thread.
+/// Waiting for SIGTERM, SIGINT (stop) and SIGHUP (rescan the plugins) without
+/// a signal handler: the signals are blocked in every thread and read from a
+/// signalfd by the main thread.
 #pragma once
 
 #include <chrono>
@@ -11,7 +12,7 @@ namespace drpc::host {
 
 class ShutdownSignals {
 public:
-	/// Blocks SIGTERM and SIGINT in the calling thread, which every thread
+	/// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread, which every thread
 	/// it starts afterwards inherits: construct it before any thread exists.
 	/// Throws drpc::SystemError.
 	ShutdownSignals();
@@ -24,6 +25,9 @@ public:
 	/// `timeout` passed first (a negative timeout waits forever).
 	/// Throws drpc::SystemError.
 	std::optional<int> wait(std::chrono::milliseconds timeout = std::chrono::milliseconds(-1));
+
+	/// The signalfd, to poll for POLLIN beside other descriptors.
+	[[nodiscard]] int fd() const noexcept { return fd_; }
 
 private:
 	int fd_ = -1;

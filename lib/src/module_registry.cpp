@@ -232,37 +232,38 @@ ModuleRegistry::Retired ModuleRegistry::replace_handing_over(int32_t id, std::sh
 		            std::to_string(replacement->id()) + ")");
 	const std::lock_guard writer(writer_mutex_);
 
-	auto entry = std::make_shared<Entry>();
-	entry->id = id;
-	entry->module = std::move(replacement);
-	entry->held.store(true);
-	Entry &held = *entry;
-	std::shared_ptr<Entry> previous;
+	// Kept by us too: after a revert the table no longer owns it.
+	const auto held = std::make_shared<Entry>();
+	held->id = id;
+	held->module = std::move(replacement);
+	held->held.store(true);
 	{
 		const std::lock_guard lock(mutex_);
 		Entry *current = table_->find(id);
 		if (current == nullptr)
 			throw Error("replace module " + std::to_string(id) + ": no module is registered under that ID");
-		entry->counters = current->counters;
+		held->counters = current->counters;
 	}
-	previous = swap_entry(id, std::move(entry));
+	const std::shared_ptr<Entry> previous = swap_entry(id, held);
 
 	Retired retired;
 	retired.entry_ = previous;
 	retired.module = previous->module;
 	const auto release_waiters = [&held] {
-		held.held.store(false, std::memory_order_release);
-		held.held.notify_all();
+		held->held.store(false, std::memory_order_release);
+		held->held.notify_all();
 	};
 	try {
 		if (!retired.wait_drained_keeping_module(deadline))
 			throw Error("replace module " + std::to_string(id) + ": " + std::to_string(retired.calls_in_flight()) +
 			            " call(s) still running at the deadline; the old module keeps serving");
-		handover(*previous->module, *held.module);
+		handover(*previous->module, *held->module);
 	} catch (...) {
-		// Put the old module back; the calls that waited go to it.
+		// Put the old module back; the calls that waited go to it. The
+		// replacement never served, so stale tables may not keep it alive.
 		(void)swap_entry(id, previous);
 		release_waiters();
+		held->module.reset();
 		throw;
 	}
 	release_waiters();

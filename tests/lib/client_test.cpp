@@ -18,10 +18,14 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <numeric>
 #include <poll.h>
+#include <stdexcept>
+#include <string>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <thread>
@@ -94,12 +98,13 @@ template <class E, class F> E thrown(F &&f)
 bool contains(const std::string &text, const std::string &part) { return text.find(part) != std::string::npos; }
 
 /// A listening socket whose one connection reads one call and answers it as
-/// told: the protocol-breaking peer a real server never is.
+/// told: the protocol-breaking peer a real server never is. Without an
+/// answer it never reads at all, like a stalled server.
 class FakeServer {
 public:
 	using Answer = std::function<void(int fd, int64_t call_sequence)>;
 
-	explicit FakeServer(Answer answer) : socket_(dir_ / "fake.sock")
+	explicit FakeServer(Answer answer = nullptr) : socket_(dir_ / "fake.sock")
 	{
 		listener_ = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 		REQUIRE(listener_ >= 0);
@@ -129,6 +134,15 @@ private:
 		const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
+		if (!answer) {
+			// Wait for the client to hang up, or give up after 10 s, which
+			// fails a blocked client with EPIPE rather than hanging the test.
+			pollfd hangup{fd, POLLRDHUP, 0};
+			while (::poll(&hangup, 1, 10000) == 1 && (hangup.revents & (POLLRDHUP | POLLHUP)) == 0) {
+			}
+			::close(fd);
+			return;
+		}
 		try {
 			drpc::framing::MessageReader reader;
 			if (reader.read(fd, 10000) == drpc::framing::MessageReader::Result::message) {
@@ -237,6 +251,30 @@ TEST_CASE("client: errors name the socket path and the step")
 		const auto error = thrown<drpc::SystemError>([&] { (void)client.send_msg(make_call(echo_id, 0)); });
 		CHECK(error.code() == ENOTCONN);
 	}
+	SUBCASE("send to a server that has gone")
+	{
+		// Connected through the listen backlog; closing the listener resets
+		// the connection before anyone accepted it.
+		const auto gone = server.dir / "gone.sock";
+		const int listener = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		REQUIRE(listener >= 0);
+		sockaddr_un address{};
+		address.sun_family = AF_UNIX;
+		std::strncpy(address.sun_path, gone.c_str(), sizeof(address.sun_path) - 1);
+		REQUIRE(::bind(listener, reinterpret_cast<sockaddr *>(&address), sizeof(address)) == 0);
+		REQUIRE(::listen(listener, 4) == 0);
+		drpc::ClientConnection client(gone);
+		client.connect();
+		::close(listener);
+		const auto error = thrown<drpc::SystemError>([&] { (void)client.send_msg(make_call(echo_id, 0)); });
+		const std::string what = error.what();
+		CHECK_MESSAGE(contains(what, gone.string()), what);
+		CHECK_MESSAGE(contains(what, "send chunk 1/1"), what);
+		// the errno text once, not once per layer
+		const std::string errno_text = std::strerror(error.code());
+		CHECK_MESSAGE(what.find(errno_text) == what.rfind(errno_text), what);
+		CHECK_FALSE(client.is_connected());
+	}
 	SUBCASE("connect to a missing socket")
 	{
 		const auto missing = server.dir / "missing.sock";
@@ -282,6 +320,19 @@ TEST_CASE("client: a call past its deadline throws TimeoutError and closes the c
 		CHECK_FALSE(client.is_connected());
 		CHECK(server.gate->wait_entered(1));
 	}
+}
+
+TEST_CASE("client: the deadline also covers sending to a server that does not read")
+{
+	// A call larger than the socket buffers cannot be sent whole while the
+	// server reads nothing: the deadline must end the wait all the same.
+	FakeServer stalled;
+	drpc::ClientConnection client(stalled.socket(), drpc::ClientOptions{.call_timeout = 100ms});
+	client.connect();
+	const auto error = thrown<drpc::TimeoutError>(
+		[&] { (void)client.send_msg(make_call(1, 0, std::string(size_t{4} << 20, 's'))); });
+	CHECK_MESSAGE(contains(error.what(), stalled.socket().string()), error.what());
+	CHECK_FALSE(client.is_connected());
 }
 
 TEST_CASE("client: statuses other than SUCCESS are returned, not thrown")

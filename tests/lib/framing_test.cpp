@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Chunk headers, the receiver's framing rules (every rejection by name) and
 // the sender over a real SOCK_SEQPACKET socket pair.
-#include "test_support.hpp"
-
 #include <drpc/error.hpp>
 #include <drpc/framing.hpp>
 
@@ -14,10 +12,12 @@
 #include <cstring>
 #include <optional>
 #include <poll.h>
+#include <span>
 #include <string>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -163,9 +163,9 @@ TEST_CASE("framing: check_chunk refuses every broken record and says why")
 		{"chunk larger than what remains", {300, 150, 1, 3}, 174, after(1, 3, 300, 200),
 		 "150 is more than the 100 bytes left"},
 		{"first chunk larger than the message", {10, 20, 0, 2}, 44, {}, "20 is more than the 10 bytes left"},
-		{"single chunk not completing the message", {10, 5, 0, 1}, 29, {}, "last chunk carries 5 bytes, 5 are missing"},
+		{"single chunk not completing the message", {10, 5, 0, 1}, 29, {}, "last chunk carries 5 bytes but 10 remain"},
 		{"last chunk not completing the message", {300, 50, 2, 3}, 74, after(2, 3, 300, 200),
-		 "last chunk carries 50 bytes, 50 are missing"},
+		 "last chunk carries 50 bytes but 100 remain"},
 		{"message over max_message_bytes", {limit + 1, 100, 0, 9}, 124, {}, "over the limit of 1048576"},
 		{"message of 2^40 bytes", {uint64_t{1} << 40, 131048, 0, 8390000}, 131072, {}, "over the limit"},
 		{"total_chunks out of proportion", {10, 1, 0, 11}, 25, {}, "total_chunks 11 for a message of only 10 bytes"},

@@ -5,7 +5,12 @@
 #include "args.hpp"
 #include "call_command.hpp"
 #include "errors.hpp"
+#include "load_command.hpp"
+#include "modules_command.hpp"
+#include "reload_command.hpp"
+#include "stats_command.hpp"
 #include "types_command.hpp"
+#include "unload_command.hpp"
 
 #include <drpc/error.hpp>
 
@@ -30,6 +35,11 @@ struct Command {
 constexpr std::array commands{
 	Command{"call", "send one call and print the status and the response body", &run_call},
 	Command{"types", "list the message types that call's --request and --response know", &run_types},
+	Command{"modules", "list the host's modules, and the plugin files it refused", &run_modules},
+	Command{"load", "load (or reload) a plugin file of the host's plugins directory", &run_load},
+	Command{"unload", "unload a plugin module by ID", &run_unload},
+	Command{"reload", "load a plugin module's file again and swap it in", &run_reload},
+	Command{"stats", "the host's sessions, calls served, uptime and module count", &run_stats},
 };
 
 void print_help(std::ostream &out)
@@ -47,9 +57,13 @@ void print_help(std::ostream &out)
 	for (const Command &command : commands)
 		out << "  " << command.name << std::string(10 - command.name.size(), ' ') << command.summary << '\n';
 	out << "\n"
+	       "modules, load, unload, reload and stats talk to drpc-host's admin module\n"
+	       "(0x7fff0000); each takes --json to print the host's answer as JSON.\n"
+	       "\n"
 	       "exit status:\n"
 	       "  0  success (for call: the server answered SUCCESS)\n"
-	       "  1  the server answered another status (printed as 'status: NAME')\n"
+	       "  1  the server answered another status (call prints it as 'status: NAME'),\n"
+	       "     or the host refused or failed a load, unload or reload (reason on stderr)\n"
 	       "  2  usage error: unknown option, bad number, unknown type, bad JSON or hex\n"
 	       "  3  no connection, a timeout, a protocol error, or another runtime error\n";
 }

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// The plugin manager's listings as admin.proto messages, and their encoding.
+#include "admin_messages.hpp"
+
+#include <climits>
+
+namespace drpc::host {
+
+int64_t unix_ms(std::chrono::system_clock::time_point when) noexcept
+{
+	return std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
+}
+
+admin::ModuleInfo to_message(const ModuleStatus &status)
+{
+	admin::ModuleInfo info;
+	info.set_id(status.id);
+	info.set_name(status.name);
+	info.set_version(status.version);
+	info.set_source_file(status.source.string());
+	info.set_generation(status.generation);
+	info.set_loaded_since_unix_ms(unix_ms(status.loaded_since));
+	info.set_calls_served(status.calls_served);
+	info.set_failures(status.failures);
+	info.set_last_load_error(status.last_load_error);
+	info.set_state(status.state);
+	return info;
+}
+
+admin::LoadFailure to_message(const LoadFailureStatus &failure)
+{
+	admin::LoadFailure message;
+	message.set_source_file(failure.source.string());
+	message.set_error(failure.error);
+	message.set_when_unix_ms(unix_ms(failure.when));
+	return message;
+}
+
+admin::ModuleOpResponse to_message(const ModuleOperation &operation)
+{
+	admin::ModuleOpResponse response;
+	response.set_ok(operation.ok);
+	response.set_error(operation.error);
+	if (operation.module)
+		*response.mutable_module() = to_message(*operation.module);
+	return response;
+}
+
+bool decode(std::span<const uint8_t> body, google::protobuf::MessageLite &message)
+{
+	// The server caps bodies far below INT_MAX; the check keeps the cast honest.
+	return body.size() <= static_cast<size_t>(INT_MAX) &&
+	       message.ParseFromArray(body.data(), static_cast<int>(body.size()));
+}
+
+drpc::Status encode(const google::protobuf::MessageLite &message, drpc::ResponseBody &out)
+{
+	const size_t size = message.ByteSizeLong();
+	if (size > static_cast<size_t>(INT_MAX))
+		return drpc::Status::FAILED_MARSHAL;
+	const std::span<uint8_t> buffer = out.reserve(size);
+	if (buffer.size() != size)
+		return drpc::Status::FAILED_MARSHAL;
+	if (size > 0 && !message.SerializeToArray(buffer.data(), static_cast<int>(size)))
+		return drpc::Status::FAILED_MARSHAL;
+	return drpc::Status::SUCCESS;
+}
+
+} // namespace drpc::host

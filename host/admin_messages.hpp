@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file admin_messages.hpp
+/// The admin module's side of proto/admin.proto: the plugin manager's
+/// listings as admin messages, and request/response bodies in and out of the
+/// dRPC call.
+#pragma once
+
+#include "plugin_manager.hpp"
+
+#include "admin.pb.h"
+
+#include <drpc/module.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+
+namespace drpc::host {
+
+/// Milliseconds since the Unix epoch; 0 for a time that was never set.
+[[nodiscard]] int64_t unix_ms(std::chrono::system_clock::time_point when) noexcept;
+
+[[nodiscard]] admin::ModuleInfo to_message(const ModuleStatus &status);
+[[nodiscard]] admin::LoadFailure to_message(const LoadFailureStatus &failure);
+[[nodiscard]] admin::ModuleOpResponse to_message(const ModuleOperation &operation);
+
+/// Decodes a request body; false when it is not a `message`.
+[[nodiscard]] bool decode(std::span<const uint8_t> body, google::protobuf::MessageLite &message);
+
+/// Encodes `message` as the response body: SUCCESS, or FAILED_MARSHAL when
+/// it does not fit the server's message limit or cannot be serialized.
+[[nodiscard]] drpc::Status encode(const google::protobuf::MessageLite &message, drpc::ResponseBody &out);
+
+} // namespace drpc::host

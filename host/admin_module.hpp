@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file admin_module.hpp
+/// The host's built-in admin module (proto/admin.proto): lists the plugins,
+/// loads, unloads and reloads them on request, and reports host statistics.
+#pragma once
+
+#include "plugin_manager.hpp"
+#include "reserved_ids.hpp"
+
+#include <drpc/module.hpp>
+#include <drpc/server.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <sys/types.h>
+
+namespace drpc::host {
+
+/// The admin module's methods, as numbered in admin.proto.
+enum class AdminMethod : int32_t {
+	list_modules = 0,
+	load = 1,
+	unload = 2,
+	reload = 3,
+	stats = 4,
+};
+
+/// Module admin_module_id, "admin". LIST_MODULES and STATS are open to every
+/// client that may connect; LOAD, UNLOAD and RELOAD only to root and to the
+/// user the host runs as, since they run code inside the host. An operation
+/// that was understood but failed (or was refused) is answered SUCCESS with
+/// ModuleOpResponse.ok = false: a dRPC status other than SUCCESS carries no
+/// body to say why.
+class AdminModule final : public drpc::Module {
+public:
+	using Clock = std::chrono::steady_clock;
+	/// The server's counters; a function so that the module needs no server
+	/// (tests), and so that it is read at the moment of each STATS call.
+	using StatsSource = std::function<drpc::ServerStats()>;
+
+	/// `manager` must outlive the module. `started` is when the host started,
+	/// for uptime and for the admin module's own "loaded since".
+	AdminModule(PluginManager &manager, StatsSource server_stats, Clock::time_point started = Clock::now());
+
+	[[nodiscard]] int32_t id() const noexcept override { return admin_module_id; }
+	[[nodiscard]] std::string name() const override { return "admin"; }
+
+	drpc::Status handle_call(const drpc::CallContext &context, std::span<const uint8_t> body,
+	                         drpc::ResponseBody &out) override;
+
+private:
+	drpc::Status list_modules(const drpc::CallContext &context, std::span<const uint8_t> body,
+	                          drpc::ResponseBody &out);
+	drpc::Status stats(const drpc::CallContext &context, std::span<const uint8_t> body, drpc::ResponseBody &out);
+	drpc::Status change(const drpc::CallContext &context, std::span<const uint8_t> body, drpc::ResponseBody &out);
+
+	/// Why the caller may not change the plugins, or "" when it may.
+	[[nodiscard]] std::string refusal(const drpc::CallContext &context) const;
+	[[nodiscard]] ModuleStatus own_status() const;
+
+	PluginManager &manager_;
+	const StatsSource server_stats_;
+	const Clock::time_point started_;
+	const uid_t host_uid_;
+	// The admin module's own counters for its listing row; the registry
+	// counts it too, but the manager lists only plugins.
+	std::atomic<uint64_t> calls_{0};
+	std::atomic<uint64_t> failures_{0};
+};
+
+} // namespace drpc::host

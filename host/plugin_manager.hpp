@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file plugin_manager.hpp
+/// Loading, reloading and unloading plugins while the host serves: the one
+/// mechanism behind the directory watcher, SIGHUP rescans and the admin
+/// module. Operations are serialized; each is safe from any thread.
+///
+/// The reload protocol: the new build is loaded beside the old one (its own
+/// runtime copy), its info record and descriptor are checked (ABI; module
+/// ID unchanged, or changed to a free one), then the registry entry is
+/// swapped atomically. Calls that arrive after the swap go to the new build,
+/// calls in flight finish on the old one, and the old instance is destroyed
+/// and its library unloaded only once its last call has returned. A build
+/// that fails to load, fails a check or throws in create leaves the old one
+/// serving, and the error is kept for listing. A module whose builds both
+/// hand state over keeps its state: calls to it wait while the old instance
+/// drains, exports its state and the new one imports it.
+#pragma once
+
+#include "plugin_file.hpp"
+#include "plugin_loader.hpp"
+#include "plugin_set.hpp"
+
+#include <drpc/module_registry.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <list>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace drpc::host {
+
+/// One module as listings show it.
+struct ModuleStatus {
+	int32_t id = 0;
+	std::string name;
+	std::string version;
+	std::filesystem::path source;   ///< the file in the plugins directory
+	uint64_t generation = 0;        ///< 1 for a file's first load, +1 per later attempt
+	std::chrono::system_clock::time_point loaded_since;
+	uint64_t calls_served = 0;
+	uint64_t failures = 0;          ///< calls answered with a status other than SUCCESS
+	std::string last_load_error;    ///< why the newest attempt to (re)load it failed
+	/// "serving"; "draining" (retired, calls still running past the drain
+	/// deadline); "pinned" (unloaded, but the dynamic loader kept it mapped).
+	std::string state = "serving";
+};
+
+/// A file that never produced a serving module, and why.
+struct LoadFailureStatus {
+	std::filesystem::path source;
+	std::string error;
+	std::chrono::system_clock::time_point when;
+};
+
+/// The outcome of load(), unload() and reload().
+struct ModuleOperation {
+	bool ok = false;
+	std::string error;                  ///< why not, when !ok
+	std::optional<ModuleStatus> module; ///< the module as it is afterwards
+};
+
+class PluginManager {
+public:
+	/// `loader`, `directory` and `registry` must outlive the manager.
+	/// `drain_timeout` bounds how long a reload or unload waits for calls
+	/// in flight on the old build.
+	PluginManager(PluginLoader &loader, const PluginDirectory &directory, drpc::ModuleRegistry &registry,
+	              std::chrono::milliseconds drain_timeout);
+	/// Unloads every plugin; the server must have stopped serving them.
+	~PluginManager();
+	PluginManager(const PluginManager &) = delete;
+	PluginManager &operator=(const PluginManager &) = delete;
+
+	/// Loads every plugin of the directory, in sorted order (at start).
+	void load_all();
+
+	/// Loads `path` (a file name in the plugins directory, or a path to a
+	/// file directly in it). A file that already serves a module is
+	/// reloaded.
+	ModuleOperation load(std::string_view path);
+	/// Unloads the plugin module `id`, after its calls in flight.
+	ModuleOperation unload(int32_t id);
+	/// Loads the source file of module `id` again and swaps it in.
+	ModuleOperation reload(int32_t id);
+
+	/// The watcher's verdicts on one file.
+	void file_changed(std::string_view name);
+	void file_removed(std::string_view name);
+
+	/// SIGHUP: loads new files, reloads changed ones (inode, size or mtime),
+	/// unloads modules whose file is gone.
+	void rescan();
+
+	/// Finishes unloading retired builds whose last call has returned since
+	/// (a drain that outlived drain_timeout). Cheap when there are none.
+	void collect();
+	/// Whether collect() has work waiting.
+	[[nodiscard]] bool has_draining() const;
+
+	/// Serving modules by ID, then draining and pinned builds.
+	[[nodiscard]] std::vector<ModuleStatus> list() const;
+	/// Files that were refused and serve nothing, newest last.
+	[[nodiscard]] std::vector<LoadFailureStatus> failures() const;
+	/// Serving plugin modules.
+	[[nodiscard]] size_t size() const;
+
+private:
+	struct Served;
+	struct Draining;
+	struct Pinned;
+
+	ModuleOperation load_file(const std::string &name);               // with mutex_ held
+	ModuleOperation unload_locked(int32_t id);                        // with mutex_ held
+	void retire(drpc::ModuleRegistry::Retired retired, const ModuleStatus &status); // with mutex_ held
+	[[nodiscard]] ModuleStatus status_of(const Served &served) const; // with mutex_ held
+	void note_failure(const std::filesystem::path &source, const std::string &error);
+
+	PluginLoader &loader_;
+	const PluginDirectory &directory_;
+	drpc::ModuleRegistry &registry_;
+	const std::chrono::milliseconds drain_timeout_;
+
+	mutable std::mutex mutex_;
+	PluginSet set_;                                    // the admission rules
+	std::map<int32_t, Served> served_;                 // by module ID
+	std::list<Draining> draining_;
+	std::vector<Pinned> pinned_;
+	std::vector<LoadFailureStatus> failures_;
+};
+
+} // namespace drpc::host
