@@ -25,10 +25,9 @@ void ClientConnection::connect()
 	const std::lock_guard lock(mutex_);
 	if (fd_ >= 0)
 		return;
-	const std::string context = "drpc client " + path_.string();
-	detail::UniqueFd fd = detail::seqpacket_socket(context);
+	detail::UniqueFd fd = detail::seqpacket_socket(context());
 	if (const int error = detail::connect_to(fd.get(), path_); error != 0)
-		throw SystemError(context + ": connect", error);
+		throw SystemError(context() + ": connect", error);
 	fd_ = fd.release();
 	sequence_ = 0;
 	reader_.reset();
@@ -52,61 +51,93 @@ void ClientConnection::close_locked() noexcept
 	reader_.reset();
 }
 
+std::string ClientConnection::context() const { return "drpc client " + path_.string(); }
+
 Response ClientConnection::send_msg(const Call &call) { return send_msg(call, options_.call_timeout); }
 
 Response ClientConnection::send_msg(const Call &call, std::chrono::milliseconds timeout)
 {
 	const std::lock_guard lock(mutex_);
-	const std::string context = "drpc client " + path_.string();
+	const codec::ResponseView view = exchange({call.module(), call.method(), 0, call.body()}, timeout);
+	Response response;
+	response.set_sequence(view.sequence);
+	response.set_status(view.status);
+	if (!view.body.empty())
+		response.set_body(view.body.data(), view.body.size());
+	return response;
+}
+
+void ClientConnection::send_msg(const codec::CallView &call, std::chrono::milliseconds timeout,
+                                const std::function<void(const codec::ResponseView &)> &on_response)
+{
+	const std::lock_guard lock(mutex_);
+	on_response(exchange(call, timeout));
+}
+
+codec::ResponseView ClientConnection::exchange(const codec::CallView &call, std::chrono::milliseconds timeout)
+{
 	if (fd_ < 0)
-		throw SystemError(context + ": send", ENOTCONN);
+		throw SystemError(context() + ": send", ENOTCONN);
 
 	const int64_t sequence = ++sequence_;
-	const codec::CallView view{call.module(), call.method(), sequence, call.body()};
-	send_buffer_.resize(codec::encoded_size(view));
-	codec::encode_to(view, reinterpret_cast<uint8_t *>(send_buffer_.data()));
+	codec::CallView numbered = call;
+	numbered.sequence = sequence;
+	// The fields go from a small buffer, the body from where it lies.
+	uint8_t head[codec::max_call_overhead];
+	const uint8_t *head_end = codec::encode_call_head(numbered, head);
+	// One deadline covers sending and receiving.
+	const auto start = std::chrono::steady_clock::now();
+	const int timeout_ms =
+		timeout.count() > 0 ? static_cast<int>(std::min<int64_t>(timeout.count(), INT32_MAX)) : -1;
 	try {
-		framing::send_message(fd_, std::span(reinterpret_cast<const uint8_t *>(send_buffer_.data()),
-		                                     send_buffer_.size()));
+		framing::send_message(fd_, std::span<const uint8_t>(head, head_end),
+		                      std::span(reinterpret_cast<const uint8_t *>(call.body.data()), call.body.size()),
+		                      timeout_ms);
 	} catch (const SystemError &e) {
 		close_locked();
-		throw SystemError(context + ": " + e.what(), e.code());
+		if (e.code() == ETIMEDOUT)
+			throw TimeoutError(context() + ": call " + std::to_string(sequence) + " could not be sent within " +
+			                   std::to_string(timeout.count()) + " ms; connection closed");
+		throw SystemError(context(), e);
 	}
-
-	const int timeout_ms = timeout.count() > 0 ? static_cast<int>(std::min<int64_t>(timeout.count(), INT32_MAX)) : -1;
-	switch (reader_.read(fd_, timeout_ms)) {
+	int receive_ms = timeout_ms;
+	if (timeout_ms >= 0) {
+		const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+		receive_ms = static_cast<int>(std::max<int64_t>(0, timeout_ms - spent.count()));
+	}
+	switch (reader_.read(fd_, receive_ms)) {
 	case framing::MessageReader::Result::message:
 		break;
 	case framing::MessageReader::Result::timeout:
 		close_locked();
-		throw TimeoutError(context + ": no response to call " + std::to_string(sequence) + " within " +
+		throw TimeoutError(context() + ": no response to call " + std::to_string(sequence) + " within " +
 		                   std::to_string(timeout.count()) + " ms; connection closed");
 	case framing::MessageReader::Result::closed: {
 		const std::string why = reader_.error().empty() ? "server closed the connection" : reader_.error();
 		close_locked();
-		throw SystemError(context + ": receive: " + why, ECONNRESET);
+		throw SystemError(context() + ": receive: " + why, ECONNRESET);
 	}
 	case framing::MessageReader::Result::error: {
 		const std::string why = reader_.error();
 		close_locked();
-		throw ProtocolError(context + ": receive: " + why);
+		throw ProtocolError(context() + ": receive: " + why);
 	}
 	}
 
 	const auto message = reader_.message();
-	auto response = codec::to_response(std::string_view(reinterpret_cast<const char *>(message.data()),
-	                                                     message.size()));
+	const auto response =
+		codec::decode_response(std::string_view(reinterpret_cast<const char *>(message.data()), message.size()));
 	if (!response) {
 		close_locked();
-		throw ProtocolError(context + ": the response to call " + std::to_string(sequence) +
+		throw ProtocolError(context() + ": the response to call " + std::to_string(sequence) +
 		                    " does not decode as a drpc.Response");
 	}
-	if (response->sequence() != sequence) {
+	if (response->sequence != sequence) {
 		close_locked();
-		throw ProtocolError(context + ": response sequence " + std::to_string(response->sequence()) +
+		throw ProtocolError(context() + ": response sequence " + std::to_string(response->sequence) +
 		                    " does not match call sequence " + std::to_string(sequence));
 	}
-	return std::move(*response);
+	return *response;
 }
 
 } // namespace drpc

@@ -38,9 +38,18 @@ public:
 
 	bool read_tag(uint32_t &field, uint32_t &wire_type) noexcept
 	{
+		// Protobuf reads a tag as at most 5 bytes holding 32 bits.
 		uint64_t tag = 0;
-		if (!read_varint(tag) || tag > UINT32_MAX)
-			return false;
+		for (unsigned shift = 0;; shift += 7) {
+			if (p_ == end_ || shift > 28)
+				return false;
+			const uint8_t byte = *p_++;
+			if (shift == 28 && byte >= 16)
+				return false;
+			tag |= static_cast<uint64_t>(byte & 0x7f) << shift;
+			if ((byte & 0x80) == 0)
+				break;
+		}
 		field = static_cast<uint32_t>(tag >> 3);
 		wire_type = static_cast<uint32_t>(tag & 7);
 		return field != 0;
@@ -231,6 +240,17 @@ uint8_t *encode_to(const ResponseView &response, uint8_t *out) noexcept
 	out = put_varint_field(out, 1, response.sequence);
 	out = put_varint_field(out, 2, static_cast<int32_t>(response.status));
 	return put_bytes_field(out, 3, response.body);
+}
+
+uint8_t *encode_call_head(const CallView &call, uint8_t *out) noexcept
+{
+	out = put_varint_field(out, 1, call.module);
+	out = put_varint_field(out, 2, call.method);
+	out = put_varint_field(out, 3, call.sequence);
+	if (call.body.empty())
+		return out;
+	*out++ = tag(4, length_delimited);
+	return put_varint(out, call.body.size());
 }
 
 std::string encode(const Call &call)

@@ -11,4 +11,9 @@ SystemError::SystemError(const std::string &context, int code)
 {
 }
 
+SystemError::SystemError(const std::string &context, const SystemError &cause)
+	: Error(context + ": " + cause.what()), code_(cause.code())
+{
+}
+
 } // namespace drpc

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <poll.h>
 #include <cstring>
 #include <string>
 #include <sys/socket.h>
@@ -73,30 +75,61 @@ std::optional<std::string> check_chunk(const ChunkHeader &header, size_t record_
 	return std::nullopt;
 }
 
-void send_message(int fd, std::span<const uint8_t> message)
+void send_message(int fd, std::span<const uint8_t> message, int timeout_ms)
 {
-	const uint32_t chunks = chunk_count(message.size());
-	ChunkHeader header{message.size(), 0, 0, chunks};
+	send_message(fd, message, {}, timeout_ms);
+}
+
+void send_message(int fd, std::span<const uint8_t> head, std::span<const uint8_t> tail, int timeout_ms)
+{
+	const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(timeout_ms, 0));
+	const size_t total = head.size() + tail.size();
+	const uint32_t chunks = chunk_count(total);
+	ChunkHeader header{total, 0, 0, chunks};
 	uint8_t header_bytes[header_size];
 	size_t offset = 0;
 	for (uint32_t i = 0; i < chunks; ++i) {
 		header.chunk_idx = i;
-		header.chunk_data_size = std::min(max_chunk_data, message.size() - offset);
+		header.chunk_data_size = std::min(max_chunk_data, total - offset);
 		encode_header(header, header_bytes);
-		iovec iov[2] = {
-			{header_bytes, header_size},
-			{const_cast<uint8_t *>(message.data() + offset), header.chunk_data_size},
-		};
+		iovec iov[3];
+		size_t count = 0;
+		iov[count++] = {header_bytes, header_size};
+		// This chunk's data is [offset, end) of head followed by tail.
+		const size_t end = offset + header.chunk_data_size;
+		if (offset < head.size()) {
+			const size_t to = std::min(end, head.size());
+			iov[count++] = {const_cast<uint8_t *>(head.data() + offset), to - offset};
+		}
+		if (end > head.size()) {
+			const size_t from = std::max(offset, head.size()) - head.size();
+			iov[count++] = {const_cast<uint8_t *>(tail.data() + from), end - head.size() - from};
+		}
 		msghdr msg{};
 		msg.msg_iov = iov;
-		msg.msg_iovlen = header.chunk_data_size == 0 ? 1 : 2;
+		msg.msg_iovlen = count;
+		// With a deadline, never block in sendmsg: wait for room with poll.
+		const int flags = MSG_NOSIGNAL | (timeout_ms >= 0 ? MSG_DONTWAIT : 0);
 		ssize_t sent;
-		do {
-			sent = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-		} while (sent < 0 && errno == EINTR);
+		for (;;) {
+			sent = ::sendmsg(fd, &msg, flags);
+			if (sent >= 0)
+				break;
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN || timeout_ms < 0)
+				break;
+			const auto left =
+				std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+			pollfd pfd{fd, POLLOUT, 0};
+			if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) == 0) {
+				errno = ETIMEDOUT;
+				break;
+			}
+		}
 		if (sent < 0)
 			throw SystemError("send chunk " + std::to_string(i + 1) + "/" + std::to_string(chunks), errno);
-		offset += header.chunk_data_size;
+		offset = end;
 	}
 }
 

@@ -3,12 +3,14 @@
 /// A dRPC client connection (DAOS's Go drpc.ClientConnection in C++).
 #pragma once
 
+#include <drpc/codec.hpp>
 #include <drpc/framing.hpp>
 #include <drpc/message.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 
 namespace drpc {
@@ -48,6 +50,14 @@ public:
 	/// The same with a deadline for this call only (zero: none).
 	Response send_msg(const Call &call, std::chrono::milliseconds timeout);
 
+	/// The zero-copy form for large or hot calls: the body is sent from
+	/// where `call.body` points, and `on_response` sees the decoded
+	/// response with its body pointing into the connection's receive buffer,
+	/// valid only during the callback (the connection stays held). The
+	/// sequence in `call` is ignored. Throws as send_msg().
+	void send_msg(const codec::CallView &call, std::chrono::milliseconds timeout,
+	              const std::function<void(const codec::ResponseView &)> &on_response);
+
 	/// Closes the connection; a no-op when closed.
 	void close();
 
@@ -55,6 +65,9 @@ public:
 
 private:
 	void close_locked() noexcept;
+	/// Sends and receives one call; the connection's mutex must be held.
+	[[nodiscard]] codec::ResponseView exchange(const codec::CallView &call, std::chrono::milliseconds timeout);
+	[[nodiscard]] std::string context() const;
 
 	const std::filesystem::path path_;
 	const ClientOptions options_;
@@ -62,7 +75,6 @@ private:
 	int fd_ = -1;
 	int64_t sequence_ = 0;
 	framing::MessageReader reader_;
-	std::string send_buffer_;
 };
 
 } // namespace drpc

@@ -55,6 +55,14 @@ uint8_t *encode_to(const ResponseView &response, uint8_t *out) noexcept;
 [[nodiscard]] std::optional<Call> to_call(std::string_view bytes);
 [[nodiscard]] std::optional<Response> to_response(std::string_view bytes);
 
+/// The most bytes a Call encodes to besides its body.
+inline constexpr size_t max_call_overhead = 33;
+
+/// Writes the fields of `call` and the tag and length of its body (not the
+/// body itself) to `out` (at least max_call_overhead bytes); returns the
+/// end. Followed by the body's bytes, this is encode_to(call).
+uint8_t *encode_call_head(const CallView &call, uint8_t *out) noexcept;
+
 /// The most bytes a Response encodes to besides its body.
 inline constexpr size_t max_response_overhead = 33;
 

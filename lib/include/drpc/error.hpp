@@ -20,6 +20,8 @@ class SystemError : public Error {
 public:
 	/// what() becomes "<context>: <strerror(code)>".
 	SystemError(const std::string &context, int code);
+	/// Rewords an error with more context in front, keeping its code.
+	SystemError(const std::string &context, const SystemError &cause);
 	[[nodiscard]] int code() const noexcept { return code_; }
 
 private:

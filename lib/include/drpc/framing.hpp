@@ -62,9 +62,15 @@ struct Expectation {
                                                      size_t max_message_bytes);
 
 /// Sends `message` on a connected SOCK_SEQPACKET socket as chunks. Blocks
-/// until every chunk is queued; throws SystemError (errno, with "send chunk
-/// i/n") on failure. Never raises SIGPIPE.
-void send_message(int fd, std::span<const uint8_t> message);
+/// until every chunk is queued, or (timeout_ms >= 0) until the deadline,
+/// which throws SystemError with ETIMEDOUT; throws SystemError (errno, with
+/// "send chunk i/n") on failure. Never raises SIGPIPE.
+void send_message(int fd, std::span<const uint8_t> message, int timeout_ms = -1);
+
+/// The same for a message made of `head` followed by `tail`, gathered
+/// straight from both (e.g. encoded fields, then a large body) so the body
+/// is never copied into one buffer first.
+void send_message(int fd, std::span<const uint8_t> head, std::span<const uint8_t> tail, int timeout_ms = -1);
 
 /// Reads whole messages from a SOCK_SEQPACKET socket. Keeps one chunk-sized
 /// receive buffer, whose pages the kernel only commits as records fill them,
