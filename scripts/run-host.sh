@@ -8,7 +8,7 @@ cd "$root"
 
 scripts/install-deps.sh
 [ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null
-meson compile -C build drpc-host drpc-ctl plugins >/dev/null
+meson compile -C build drpc-host drpc-ctl hello echo kv >/dev/null
 
 socket=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["socket"]["path"])' config/drpc-host.json)
 cat >&2 <<TXT

@@ -30,11 +30,32 @@ struct ModuleRegistry::Table {
 	// Sorted by id; small, so a binary search beats hashing.
 	std::vector<std::shared_ptr<Entry>> entries;
 
+	using Iterator = std::vector<std::shared_ptr<Entry>>::iterator;
+
 	[[nodiscard]] Entry *find(int32_t id) const noexcept
 	{
 		auto it = std::lower_bound(entries.begin(), entries.end(), id,
 		                           [](const std::shared_ptr<Entry> &e, int32_t key) { return e->id < key; });
 		return it != entries.end() && (*it)->id == id ? it->get() : nullptr;
+	}
+
+	/// Where `id` is; throws Error naming `operation` when it is not there.
+	Iterator at(int32_t id, const char *operation)
+	{
+		auto it = std::lower_bound(entries.begin(), entries.end(), id,
+		                           [](const std::shared_ptr<Entry> &e, int32_t key) { return e->id < key; });
+		if (it == entries.end() || (*it)->id != id)
+			throw Error(std::string(operation) + " module " + std::to_string(id) +
+			            ": no module is registered under that ID");
+		return it;
+	}
+
+	void insert(std::shared_ptr<Entry> entry)
+	{
+		const int32_t id = entry->id;
+		entries.insert(std::upper_bound(entries.begin(), entries.end(), id,
+		                                [](int32_t key, const std::shared_ptr<Entry> &e) { return key < e->id; }),
+		               std::move(entry));
 	}
 };
 
@@ -154,9 +175,7 @@ void ModuleRegistry::add(std::shared_ptr<Module> module)
 	entry->module = std::move(module);
 	entry->counters = std::make_shared<ModuleCounters>();
 	auto table = std::make_shared<Table>(*table_);
-	table->entries.insert(std::upper_bound(table->entries.begin(), table->entries.end(), id,
-	                                       [](int32_t key, const std::shared_ptr<Entry> &e) { return key < e->id; }),
-	                      std::move(entry));
+	table->insert(std::move(entry));
 	publish(std::move(table));
 }
 
@@ -168,10 +187,7 @@ ModuleRegistry::Retired ModuleRegistry::replace(int32_t id, std::shared_ptr<Modu
 	const std::lock_guard writer(writer_mutex_);
 	const std::lock_guard lock(mutex_);
 	auto table = std::make_shared<Table>(*table_);
-	auto it = std::find_if(table->entries.begin(), table->entries.end(),
-	                       [id](const std::shared_ptr<Entry> &e) { return e->id == id; });
-	if (it == table->entries.end())
-		throw Error("replace module " + std::to_string(id) + ": no module is registered under that ID");
+	auto it = table->at(id, "replace");
 	if (new_id != id && table->find(new_id) != nullptr)
 		throw DuplicateModuleError("replace module " + std::to_string(id) + ": the new build claims module ID " +
 		                           std::to_string(new_id) + ", which is already registered");
@@ -184,9 +200,7 @@ ModuleRegistry::Retired ModuleRegistry::replace(int32_t id, std::shared_ptr<Modu
 	entry->module = std::move(replacement);
 	entry->counters = new_id == id ? (*it)->counters : std::make_shared<ModuleCounters>();
 	table->entries.erase(it);
-	table->entries.insert(std::upper_bound(table->entries.begin(), table->entries.end(), new_id,
-	                                       [](int32_t key, const std::shared_ptr<Entry> &e) { return key < e->id; }),
-	                      std::move(entry));
+	table->insert(std::move(entry));
 	publish(std::move(table));
 	return retired;
 }
@@ -196,10 +210,7 @@ ModuleRegistry::Retired ModuleRegistry::remove(int32_t id)
 	const std::lock_guard writer(writer_mutex_);
 	const std::lock_guard lock(mutex_);
 	auto table = std::make_shared<Table>(*table_);
-	auto it = std::find_if(table->entries.begin(), table->entries.end(),
-	                       [id](const std::shared_ptr<Entry> &e) { return e->id == id; });
-	if (it == table->entries.end())
-		throw Error("remove module " + std::to_string(id) + ": no module is registered under that ID");
+	auto it = table->at(id, "remove");
 	Retired retired;
 	retired.entry_ = *it;
 	retired.module = (*it)->module;
@@ -212,10 +223,7 @@ std::shared_ptr<ModuleRegistry::Entry> ModuleRegistry::swap_entry(int32_t id, st
 {
 	const std::lock_guard lock(mutex_);
 	auto table = std::make_shared<Table>(*table_);
-	auto it = std::find_if(table->entries.begin(), table->entries.end(),
-	                       [id](const std::shared_ptr<Entry> &e) { return e->id == id; });
-	if (it == table->entries.end())
-		throw Error("replace module " + std::to_string(id) + ": no module is registered under that ID");
+	auto it = table->at(id, "replace");
 	std::shared_ptr<Entry> previous = std::exchange(*it, std::move(entry));
 	publish(std::move(table));
 	return previous;
