@@ -2,6 +2,8 @@
 // The host's start and its orderly shutdown.
 #include "host.hpp"
 
+#include "admin_module.hpp"
+
 #include "file_permissions.hpp"
 #include "plugin_file.hpp"
 
@@ -35,7 +37,7 @@ drpc::ServerOptions server_options(const HostConfig &config)
 
 } // namespace
 
-Host::Host(HostConfig config) : config_(std::move(config)) {}
+Host::Host(HostConfig config) : config_(std::move(config)), started_(std::chrono::steady_clock::now()) {}
 
 Host::~Host()
 {
@@ -65,6 +67,8 @@ void Host::start()
 		if (config_.plugins.watch)
 			watcher_ = std::make_unique<PluginWatcher>(directory_->path());
 		load_plugins();
+		server_->register_module(std::make_shared<AdminModule>(
+			*plugins_, [server = server_.get()] { return server->stats(); }, started_));
 		server_->start();
 	} catch (...) {
 		watcher_.reset();

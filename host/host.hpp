@@ -66,6 +66,7 @@ private:
 	void load_plugins();
 
 	HostConfig config_;
+	std::chrono::steady_clock::time_point started_;
 	// Declared in the order of construction; destroyed in reverse, so the
 	// server lets go of the modules before the plugins unload and the
 	// runtime directory goes last.
