@@ -57,7 +57,6 @@ PluginWatcher::~PluginWatcher() { ::close(fd_); }
 void PluginWatcher::read_events()
 {
 	alignas(inotify_event) std::array<char, 16384> buffer;
-	const auto now = Clock::now();
 	for (;;) {
 		const ssize_t size = ::read(fd_, buffer.data(), buffer.size());
 		if (size <= 0) {
@@ -65,6 +64,8 @@ void PluginWatcher::read_events()
 				continue;
 			return; // EAGAIN: drained
 		}
+		// Stamped when read, so that a file settles no earlier than it should.
+		const auto now = Clock::now();
 		for (ssize_t offset = 0; offset < size;) {
 			const auto *event = reinterpret_cast<const inotify_event *>(buffer.data() + offset);
 			offset += static_cast<ssize_t>(sizeof(inotify_event) + event->len);

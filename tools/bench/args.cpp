@@ -13,6 +13,7 @@ namespace {
 /// framed; the bench is not the place to raise it.
 constexpr size_t max_payload_bytes = size_t{32} << 20;
 constexpr unsigned max_connections = 256;
+constexpr unsigned max_reloads = 100'000;
 
 [[noreturn]] void bad(std::string_view option, std::string_view value, std::string_view why)
 {
@@ -58,6 +59,28 @@ std::vector<std::string_view> split_list(std::string_view text)
 	}
 }
 
+/// Checks the storm's options and moves the shared ones (--connections,
+/// --seconds) into options.storm.
+void finish_storm(Options &options, const std::vector<std::string_view> &given,
+                  const std::vector<unsigned> &connections)
+{
+	for (const std::string_view option : given) {
+		if (!options.storm.enabled && (option == "--reloads" || option == "--storm-plugins"))
+			throw std::invalid_argument(std::string(option) + " needs --reload-storm");
+		if (options.storm.enabled && (option == "--payload" || option == "--calls" || option == "--rounds" ||
+		                              option == "--socket" || option == "--module" || option == "--method" ||
+		                              option == "--raw"))
+			throw std::invalid_argument(std::string(option) + " does not apply to --reload-storm (it calls module "
+			                            "4300 of its own in-process drpc-host)");
+	}
+	if (!options.storm.enabled)
+		return;
+	if (connections.size() > 1)
+		throw std::invalid_argument("--connections: --reload-storm takes one connection count");
+	if (!connections.empty())
+		options.storm.connections = connections.front();
+}
+
 } // namespace
 
 size_t parse_size(std::string_view text)
@@ -88,9 +111,11 @@ Options parse_args(const std::vector<std::string_view> &args)
 	Options options;
 	std::vector<size_t> payloads;
 	std::vector<unsigned> connections;
+	std::vector<std::string_view> given;
 	bool seconds_given = false;
 	for (size_t i = 0; i < args.size(); ++i) {
 		const std::string_view option = args[i];
+		given.push_back(option);
 		const auto value = [&]() -> std::string_view {
 			if (i + 1 >= args.size())
 				throw std::invalid_argument(std::string(option) + ": missing value");
@@ -125,6 +150,12 @@ Options parse_args(const std::vector<std::string_view> &args)
 			options.module = parse_integer<int32_t>(option, value(), INT32_MIN, INT32_MAX);
 		} else if (option == "--method") {
 			options.method = parse_integer<int32_t>(option, value(), INT32_MIN, INT32_MAX);
+		} else if (option == "--reload-storm") {
+			options.storm.enabled = true;
+		} else if (option == "--reloads") {
+			options.storm.reloads = parse_integer<unsigned>(option, value(), 1, max_reloads);
+		} else if (option == "--storm-plugins") {
+			options.storm.plugin_dir = std::filesystem::path(value());
 		} else if (option == "--plugin") {
 			throw std::invalid_argument("--plugin is not supported yet: run drpc-host with the plugin and "
 			                            "measure it with --socket");
@@ -134,6 +165,12 @@ Options parse_args(const std::vector<std::string_view> &args)
 	}
 	if (seconds_given && options.calls != 0)
 		throw std::invalid_argument("--seconds and --calls exclude each other");
+	finish_storm(options, given, connections);
+	if (options.storm.enabled) {
+		if (seconds_given)
+			options.storm.steady = options.seconds;
+		return options;
+	}
 	if (!options.socket && (options.module != 0 || (options.method != 0 && options.method != 1)))
 		throw std::invalid_argument("--module and --method need --socket: the built-in server has only "
 		                            "module 0, methods 0 and 1");
@@ -173,13 +210,26 @@ std::string usage()
 	       "  --raw                     send raw body bytes instead of a hello.Hello\n"
 	       "  --json                    machine-readable output\n"
 	       "\n"
+	       "  --reload-storm            instead: an in-process drpc-host serving the storm\n"
+	       "                            plugin (module 4300); after a steady-state window,\n"
+	       "                            storm.so is replaced (rename) by the other build, again\n"
+	       "                            and again, under load. --connections N (default 8) and\n"
+	       "                            --seconds S (steady window, default 2) apply\n"
+	       "  --reloads N               reloads in the storm (default 100)\n"
+	       "  --storm-plugins DIR       where storm_a.so and storm_b.so are (default: the\n"
+	       "                            build's tools/bench/storm)\n"
+	       "\n"
 	       "Every payload runs with every connection count. With neither option: 64 B x 1,\n"
 	       "64 B x 8 and 1 MiB x 1 connection. Targets: calls up to 4 KiB at >= 0.70 x the\n"
 	       "floor's calls/s over 1 connection, >= 0.60 x over more; 1 MiB and up at >= 1 GB/s\n"
 	       "each way. cpu is the process's CPU time per call (with the built-in server, both\n"
 	       "ends), steadier than wall time on a busy machine.\n"
-	       "Exits 0 when every case ran (whatever the figures), 1 on an error, 2 on a bad\n"
-	       "command line.\n";
+	       "The storm reports reload latency (rename to the first answer from the new build),\n"
+	       "call p99 in the storm vs steady state (target <= 3x), failed calls and answers\n"
+	       "from neither build (target 0), and afterwards the runtime copies still mapped\n"
+	       "and on disk (target 1) and open descriptors (target: no growth).\n"
+	       "Exits 0 when every case ran, or every reload was answered (whatever the\n"
+	       "figures), 1 on an error, 2 on a bad command line.\n";
 }
 
 } // namespace drpc::bench

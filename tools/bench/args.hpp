@@ -19,6 +19,17 @@ struct Case {
 	unsigned connections = 1;
 };
 
+/// --reload-storm: an in-process drpc-host reloading the storm plugin under load.
+struct StormOptions {
+	bool enabled = false;
+	unsigned connections = 8;
+	unsigned reloads = 100;
+	/// The steady-state window measured before the storm.
+	std::chrono::duration<double> steady{2.0};
+	/// Where storm_a.so and storm_b.so are; empty: where the build put them.
+	std::filesystem::path plugin_dir;
+};
+
 struct Options {
 	/// Measure this running server instead of an in-process one.
 	std::optional<std::filesystem::path> socket;
@@ -38,6 +49,7 @@ struct Options {
 	unsigned rounds = 3;
 	bool json = false;
 	bool help = false;
+	StormOptions storm;
 };
 
 /// Parses the arguments after the program name; throws std::invalid_argument

@@ -7,52 +7,47 @@
 #include "drpc_caller.hpp"
 #include "floor_server.hpp"
 #include "hello_module.hpp"
+#include "reload_storm.hpp"
 #include "report.hpp"
+#include "storm_report.hpp"
+#include "temp_dir.hpp"
 
 #include <drpc/log.hpp>
 #include <drpc/server.hpp>
 
-#include <cerrno>
-#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
-#include <system_error>
 #include <thread>
 #include <vector>
 
 namespace drpc::bench {
 namespace {
 
-/// A fresh directory for the sockets, removed with everything in it.
-class TempDir {
-public:
-	TempDir()
-	{
-		std::string pattern = "/tmp/drpc-bench-XXXXXX";
-		if (::mkdtemp(pattern.data()) == nullptr)
-			throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
-		path_ = pattern;
-	}
-	~TempDir()
-	{
-		std::error_code ignored;
-		std::filesystem::remove_all(path_, ignored);
-	}
-	TempDir(const TempDir &) = delete;
-	TempDir &operator=(const TempDir &) = delete;
-
-	[[nodiscard]] const std::filesystem::path &path() const noexcept { return path_; }
-
-private:
-	std::filesystem::path path_;
-};
+int run_storm(const Options &options)
+{
+	const StormOptions &storm = options.storm;
+	if (!options.json)
+		std::cout << "drpc-bench --reload-storm: in-process drpc-host, module " << storm_module_id
+		          << " (storm.so <- storm_a.so / storm_b.so), " << storm.connections << " connections, "
+		          << storm.reloads << " reloads after " << storm.steady.count() << " s of steady state; "
+		          << std::thread::hardware_concurrency() << " CPUs\n"
+		          << std::flush;
+	const StormResult result = run_reload_storm(storm, options.warmup);
+	if (options.json)
+		std::cout << storm_json(result).dump(2) << '\n';
+	else
+		std::cout << format_storm(result) << std::flush;
+	return result.error.empty() ? 0 : 1;
+}
 
 int run(const Options &options)
 {
 	// The server's info lines would interleave with the table.
 	log::set_level(log::Level::warn);
+	if (options.storm.enabled)
+		return run_storm(options);
 
 	const TempDir dir;
 	FloorServer floor(dir.path() / "floor.sock");
