@@ -4,11 +4,12 @@
 #include "admin_module.hpp"
 
 #include "admin_messages.hpp"
+#include "plugin_info.hpp"
 
 #include <drpc/log.hpp>
 
-#include <cstdio>
 #include <exception>
+#include <optional>
 #include <unistd.h>
 
 #ifndef DRPC_HOST_VERSION
@@ -19,13 +20,6 @@ namespace drpc::host {
 namespace {
 
 constexpr std::string_view log_component = "admin";
-
-std::string hex_id(int32_t id)
-{
-	char text[16];
-	std::snprintf(text, sizeof(text), "%#x", static_cast<unsigned>(id));
-	return text;
-}
 
 std::string caller(const drpc::CallContext &context)
 {
@@ -54,16 +48,67 @@ std::string reserved_refusal(AdminMethod method, int32_t id)
 {
 	const std::string verb = method == AdminMethod::unload ? "unloaded" : "reloaded";
 	if (id == admin_module_id)
-		return "module " + hex_id(id) + " is the host's built-in admin module; it cannot be " + verb;
-	return "module " + hex_id(id) + " is in the host's reserved range (" + hex_id(reserved_id_first) + "-" +
-	       hex_id(reserved_id_last) + "), which no plugin serves; it cannot be " + verb;
+		return "module " + format_module_id(id) + " is the host's built-in admin module; it cannot be " + verb;
+	return "module " + format_module_id(id) + " is in the host's reserved range (" +
+	       format_module_id(reserved_id_first) + "-" + format_module_id(reserved_id_last) +
+	       "), which no plugin serves; it cannot be " + verb;
 }
 
 /// "module 4242 (good 1.2.3) from /plugins/good.so, generation 2"
 std::string describe(const ModuleStatus &module)
 {
-	return "module " + std::to_string(module.id) + " (" + module.name + " " + module.version + ") from " +
+	return "module " + format_module_id(module.id) + " (" + module.name + " " + module.version + ") from " +
 	       module.source.string() + ", generation " + std::to_string(module.generation);
+}
+
+/// What LOAD, UNLOAD and RELOAD act on.
+struct ChangeRequest {
+	std::string path; ///< LOAD
+	int32_t id = 0;   ///< UNLOAD, RELOAD
+};
+
+std::optional<ChangeRequest> decode_change(AdminMethod method, std::span<const uint8_t> body)
+{
+	if (method == AdminMethod::load) {
+		admin::LoadRequest request;
+		if (!decode(body, request))
+			return std::nullopt;
+		return ChangeRequest{request.path(), 0};
+	}
+	if (method == AdminMethod::unload) {
+		admin::UnloadRequest request;
+		if (!decode(body, request))
+			return std::nullopt;
+		return ChangeRequest{{}, request.id()};
+	}
+	admin::ReloadRequest request;
+	if (!decode(body, request))
+		return std::nullopt;
+	return ChangeRequest{{}, request.id()};
+}
+
+/// "LOAD 'good.so'", "UNLOAD module 4242", for logs.
+std::string describe(AdminMethod method, const ChangeRequest &request)
+{
+	if (method == AdminMethod::load)
+		return "LOAD '" + request.path + "'";
+	return method_name(method) + " module " + format_module_id(request.id);
+}
+
+/// Hands a permitted request to the manager; what goes wrong comes back in the operation.
+ModuleOperation perform(PluginManager &manager, AdminMethod method, const ChangeRequest &request)
+{
+	try {
+		if (method == AdminMethod::load)
+			return manager.load(request.path);
+		if (method == AdminMethod::unload)
+			return manager.unload(request.id);
+		return manager.reload(request.id);
+	} catch (const std::exception &e) {
+		// The manager reports refusals in the operation; this is what it
+		// did not expect (out of memory, a broken invariant).
+		return {false, std::string("internal error: ") + e.what(), std::nullopt};
+	}
 }
 
 void log_outcome(const drpc::CallContext &context, const std::string &request, const ModuleOperation &operation)
@@ -116,7 +161,7 @@ drpc::Status AdminModule::list_modules(const drpc::CallContext &context, std::sp
 	admin::ListModulesRequest request;
 	if (!decode(body, request))
 		return drpc::Status::FAILED_UNMARSHAL_PAYLOAD;
-	drpc::log::debug(log_component, caller(context) + ": LIST_MODULES");
+	drpc::log::debug(log_component, caller(context) + ": " + method_name(AdminMethod::list_modules));
 
 	admin::ListModulesResponse response;
 	*response.add_modules() = to_message(own_status());
@@ -133,7 +178,7 @@ drpc::Status AdminModule::stats(const drpc::CallContext &context, std::span<cons
 	admin::StatsRequest request;
 	if (!decode(body, request))
 		return drpc::Status::FAILED_UNMARSHAL_PAYLOAD;
-	drpc::log::debug(log_component, caller(context) + ": STATS");
+	drpc::log::debug(log_component, caller(context) + ": " + method_name(AdminMethod::stats));
 
 	const drpc::ServerStats server = server_stats_ ? server_stats_() : drpc::ServerStats{};
 	admin::StatsResponse response;
@@ -150,49 +195,20 @@ drpc::Status AdminModule::change(const drpc::CallContext &context, std::span<con
                                  drpc::ResponseBody &out)
 {
 	const auto method = static_cast<AdminMethod>(context.method);
-	std::string path;
-	int32_t id = 0;
-	std::string request_text;
-	if (method == AdminMethod::load) {
-		admin::LoadRequest request;
-		if (!decode(body, request))
-			return drpc::Status::FAILED_UNMARSHAL_PAYLOAD;
-		path = request.path();
-		request_text = "LOAD '" + path + "'";
-	} else {
-		admin::UnloadRequest unload_request;
-		admin::ReloadRequest reload_request;
-		const bool decoded = method == AdminMethod::unload ? decode(body, unload_request)
-		                                                   : decode(body, reload_request);
-		if (!decoded)
-			return drpc::Status::FAILED_UNMARSHAL_PAYLOAD;
-		id = method == AdminMethod::unload ? unload_request.id() : reload_request.id();
-		request_text = method_name(method) + " module " + std::to_string(id);
-	}
+	const std::optional<ChangeRequest> request = decode_change(method, body);
+	if (!request)
+		return drpc::Status::FAILED_UNMARSHAL_PAYLOAD;
 
 	ModuleOperation operation;
-	if (std::string why = refusal(context); !why.empty()) {
+	if (std::string why = refusal(context); !why.empty())
 		operation.error = std::move(why);
-	} else if (method == AdminMethod::load && path.empty()) {
+	else if (method == AdminMethod::load && request->path.empty())
 		operation.error = "LOAD needs a path: a file name in the plugins directory, or a path to a file in it";
-	} else if (method != AdminMethod::load && is_reserved_id(id)) {
-		operation.error = reserved_refusal(method, id);
-	} else {
-		try {
-			if (method == AdminMethod::load)
-				operation = manager_.load(path);
-			else if (method == AdminMethod::unload)
-				operation = manager_.unload(id);
-			else
-				operation = manager_.reload(id);
-		} catch (const std::exception &e) {
-			// The manager reports refusals in the operation; this is what it
-			// did not expect (out of memory, a broken invariant).
-			operation = ModuleOperation{};
-			operation.error = std::string("internal error: ") + e.what();
-		}
-	}
-	log_outcome(context, request_text, operation);
+	else if (method != AdminMethod::load && is_reserved_id(request->id))
+		operation.error = reserved_refusal(method, request->id);
+	else
+		operation = perform(manager_, method, *request);
+	log_outcome(context, describe(method, *request), operation);
 	return encode(to_message(operation), out);
 }
 

@@ -2,6 +2,8 @@
 // Opening, checking and copying plugin files out of the plugins directory.
 #include "plugin_file.hpp"
 
+#include "plugin_names.hpp"
+
 #include "file_permissions.hpp"
 
 #include <drpc/error.hpp>
@@ -34,10 +36,7 @@ private:
 	int fd_;
 };
 
-bool is_candidate(std::string_view name) noexcept
-{
-	return name.size() > 3 && name.front() != '.' && name.ends_with(".so");
-}
+bool is_candidate(std::string_view name) { return !why_not_a_plugin_name(name); }
 
 /// Copies all of `from` into `to`, refusing more than max_plugin_file_bytes
 /// (the file may grow after it was checked).

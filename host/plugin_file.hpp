@@ -33,8 +33,8 @@ public:
 	[[nodiscard]] const std::filesystem::path &path() const noexcept { return path_; }
 	[[nodiscard]] bool strict_permissions() const noexcept { return strict_; }
 
-	/// The names of the plugin candidates in it (`*.so`, hidden files
-	/// excluded), in byte order so that load order is stable.
+	/// The names of the plugin candidates in it (see plugin_names.hpp), in
+	/// byte order so that load order is stable.
 	/// Throws drpc::SystemError.
 	[[nodiscard]] std::vector<std::string> list() const;
 

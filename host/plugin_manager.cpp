@@ -141,6 +141,7 @@ void PluginManager::file_removed(std::string_view name)
 {
 	const std::lock_guard lock(mutex_);
 	const auto source = directory_.path() / name;
+	std::erase_if(failures_, [&](const LoadFailureStatus &f) { return f.source == source; });
 	for (const auto &[id, served] : served_) {
 		if (served.module->source() == source) {
 			drpc::log::info(log_component, source.string() + " was removed");
@@ -181,7 +182,7 @@ void PluginManager::rescan()
 ModuleOperation PluginManager::load_file(const std::string &name)
 {
 	const std::filesystem::path source = directory_.path() / name;
-	const std::shared_ptr<PluginModule> old = set_.find_source(source);
+	std::shared_ptr<PluginModule> old = set_.find_source(source);
 	const FileIdentity file = identity_of(source);
 	LoadResult result = loader_.load(directory_, name, [&](const drpc_plugin_info &info) {
 		return set_.admission(info, source);
@@ -196,7 +197,8 @@ ModuleOperation PluginManager::load_file(const std::string &name)
 			return {false, error, status_of(served)};
 		}
 		drpc::log::error(log_component, "refused " + error);
-		note_failure(source, result.error);
+		if (std::filesystem::exists(source))
+			note_failure(source, result.error);
 		return {false, error, std::nullopt};
 	}
 
@@ -252,6 +254,7 @@ ModuleOperation PluginManager::load_file(const std::string &name)
 	drpc::log::info(log_component, "reloaded " + module->describe() + " (was generation " +
 	                                       std::to_string(old_status.generation) + ")" +
 	                                       (hand_over ? ", state handed over" : ""));
+	old.reset(); // retire() must hold the last reference to unload it
 	retire(std::move(retired), old_status);
 	return {true, {}, status_of(served_.at(id))};
 }

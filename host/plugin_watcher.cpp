@@ -17,27 +17,7 @@ namespace {
 constexpr uint32_t watched_events = IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
                                     IN_DELETE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
 
-bool ends_with(std::string_view text, std::string_view suffix)
-{
-	return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
 } // namespace
-
-std::optional<std::string> why_not_a_plugin_name(std::string_view name)
-{
-	if (name.empty() || name.front() == '.')
-		return "hidden file";
-	if (name.front() == '#' || ends_with(name, "~") || ends_with(name, "#"))
-		return "editor's temporary file";
-	for (std::string_view marker : {".tmp", ".swp", ".swx", ".part", ".partial", ".new", ".bak"}) {
-		if (name.find(marker) != std::string_view::npos)
-			return "temporary file";
-	}
-	if (!ends_with(name, ".so"))
-		return "not a .so file";
-	return std::nullopt;
-}
 
 PluginWatcher::PluginWatcher(std::filesystem::path directory, std::chrono::milliseconds settle)
 	: directory_(std::move(directory)), settle_(settle)
@@ -98,7 +78,9 @@ void PluginWatcher::note(std::string_view name, uint32_t mask, Clock::time_point
 	}
 	Pending &pending = it->second;
 	pending.last_event = now;
-	if ((mask & (IN_CREATE | IN_MODIFY)) != 0 && (mask & IN_ISDIR) == 0)
+	// Only a write says a writer is at work: a hard link or mknod creates a
+	// file that is never written or closed.
+	if ((mask & IN_MODIFY) != 0 && (mask & IN_ISDIR) == 0)
 		pending.open_for_writing = true;
 	if ((mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) != 0)
 		pending.open_for_writing = false;

@@ -4,6 +4,8 @@
 /// events for a file has settled, that the file changed or went away.
 #pragma once
 
+#include "plugin_names.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -23,10 +25,6 @@ struct PluginFileEvent {
 	Kind kind;
 	std::string name; ///< file name within the directory
 };
-
-/// Whether `name` may be a plugin: a `.so` that is not hidden and not an
-/// editor's or a build tool's temporary file. Otherwise, why not.
-[[nodiscard]] std::optional<std::string> why_not_a_plugin_name(std::string_view name);
 
 class PluginWatcher {
 public:

@@ -80,9 +80,10 @@ AdminOptions parse_admin_options(ArgCursor &args, GlobalOptions &global, std::st
 
 std::unique_ptr<google::protobuf::Message> new_admin_message(std::string_view type)
 {
-	// The prototypes live as long as the factory: for the whole program.
-	static google::protobuf::DynamicMessageFactory factory;
+	// The descriptor first: that builds the pool before the factory, so that
+	// at exit the factory and its prototypes go before the pool they use.
 	const google::protobuf::Descriptor &descriptor = Descriptors::builtin().message(type);
+	static google::protobuf::DynamicMessageFactory factory;
 	return std::unique_ptr<google::protobuf::Message>(factory.GetPrototype(&descriptor)->New());
 }
 
@@ -231,10 +232,10 @@ void Table::print(std::ostream &out, std::string_view indent) const
 
 std::string format_module_id(int64_t id)
 {
-	if (id < admin_module_id || id > 0x7FFFFFFF)
+	if (id < 0x10000000 || id > 0x7FFFFFFF)
 		return std::to_string(id);
 	char text[16];
-	std::snprintf(text, sizeof(text), "%#llx", static_cast<unsigned long long>(id));
+	std::snprintf(text, sizeof(text), "0x%08llX", static_cast<unsigned long long>(id));
 	return text;
 }
 
@@ -268,7 +269,8 @@ std::string describe_module(const FieldReader &module)
 	if (const std::string source = module.text("source_file"); !source.empty())
 		text += " from " + source;
 	text += ", generation " + std::to_string(module.uint64("generation"));
-	if (const std::string state = module.text("state"); !state.empty() && state != "serving")
+	// "serving" and "unloaded" go without saying; "draining" and "pinned" do not.
+	if (const std::string state = module.text("state"); state == "draining" || state == "pinned")
 		text += " (" + state + ")";
 	return text;
 }

@@ -117,8 +117,8 @@ private:
 	std::vector<std::vector<std::string>> rows_;
 };
 
-/// A module ID as the host's admin messages mean it: decimal, or hex for
-/// the host's reserved range (0x7fff0000-0x7fffffff).
+/// A module ID as drpc-host writes it in its logs: decimal, or hex from
+/// 0x10000000 up ("0x7FFF0000", the host's reserved range).
 [[nodiscard]] std::string format_module_id(int64_t id);
 
 /// Milliseconds since the Unix epoch as local time "2024-05-01 12:00:00";

@@ -15,7 +15,7 @@ int run_reload(ArgCursor &args, GlobalOptions &global, std::ostream &out)
 		print_reload_help(out);
 		return exit_ok;
 	}
-	const int32_t id = parse_int32(options.arguments[0], "ID");
+	const int32_t id = parse_int32(options.arguments[0], "reload ID");
 	const auto request = new_admin_message("admin.ReloadRequest");
 	set_int32(*request, "id", id);
 	return run_module_operation(global, options, "reload " + format_module_id(id), AdminMethod::reload, *request,

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+// The proof under load: clients call the storm module without pause while its
+// plugin file is replaced a hundred times through the watched directory. No
+// call may fail, and nothing may be left behind: mappings, runtime copies,
+// descriptors.
+#include "reload_support.hpp"
+
+#include <drpc/client.hpp>
+#include <drpc/error.hpp>
+#include <drpc/status.hpp>
+
+#include <doctest/doctest.h>
+
+#include <array>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int client_count = 8;
+constexpr int reload_count = 100;
+
+/// What one client saw.
+struct Tally {
+	uint64_t calls = 0;
+	uint64_t failures = 0;
+	std::string first_failure;
+
+	void fail(std::string why)
+	{
+		if (failures++ == 0)
+			first_failure = std::move(why);
+	}
+};
+
+/// Calls storm's method 0 on one connection until told to stop; every answer
+/// must be SUCCESS, from build A or B, echoing the body. A lost connection or
+/// an unanswered call ends the client and counts as a failure.
+void run_client(const std::filesystem::path &socket, int index, const std::atomic<bool> &stop, Tally &tally)
+{
+	try {
+		drpc::ClientConnection connection(socket, drpc::ClientOptions{.call_timeout = 30s});
+		connection.connect();
+		drpc::Call request;
+		request.set_module(reload_test::storm_id);
+		request.set_method(reload_test::storm_echo_method);
+		while (!stop.load()) {
+			const std::string body = std::to_string(index) + ":" + std::to_string(tally.calls);
+			request.set_body(body);
+			const drpc::Response response = connection.send_msg(request);
+			++tally.calls;
+			const std::string &answer = response.body();
+			if (response.status() != drpc::Status::SUCCESS)
+				tally.fail("call " + body + " answered " + drpc::to_string(response.status()));
+			else if (answer.size() != body.size() + 1 || (answer[0] != 'A' && answer[0] != 'B') ||
+			         answer.compare(1, std::string::npos, body) != 0)
+				tally.fail("call " + body + " answered '" + answer + "'");
+		}
+	} catch (const std::exception &e) {
+		tally.fail(std::string("client ") + std::to_string(index) + ": " + e.what());
+	}
+}
+
+/// Waits until the server has closed every session (they close on their own
+/// threads once their clients have gone).
+bool sessions_closed(drpc::host::Host &host)
+{
+	return reload_test::eventually([&] { return host.server().stats().sessions_open == 0; });
+}
+
+} // namespace
+
+TEST_CASE("reload storm: 100 reloads under 8 busy clients lose no call and leave nothing behind")
+{
+	host_test::LogCapture log(drpc::log::Level::info);
+	reload_test::HostDirs dirs;
+	const std::array<std::string, 2> builds = {host_test::read_file(reload_test::storm_plugin('A')),
+	                                           host_test::read_file(reload_test::storm_plugin('B'))};
+	reload_test::write_bytes(dirs.plugins / "storm.so", builds[0]);
+	drpc::host::Host host(dirs.config(true));
+	host.start();
+	REQUIRE(reload_test::storm_answer(dirs.socket) == "A");
+	const std::filesystem::path runtime = host.runtime_dir();
+	REQUIRE(sessions_closed(host));
+	const size_t fds_before = reload_test::open_fd_count();
+
+	std::atomic<bool> stop{false};
+	std::vector<Tally> tallies(client_count);
+	int reloads = 0;
+	const auto started = std::chrono::steady_clock::now();
+	{
+		const reload_test::EventLoop loop(host);
+		std::vector<std::thread> clients;
+		for (int i = 0; i < client_count; ++i)
+			clients.emplace_back(run_client, std::cref(dirs.socket), i, std::cref(stop),
+			                     std::ref(tallies[i]));
+
+		const std::filesystem::path temporary = dirs.plugins / ".storm.so.tmp";
+		for (int round = 1; round <= reload_count; ++round) {
+			const int build = round % 2; // B, A, B, ...
+			const std::string letter(1, build == 0 ? 'A' : 'B');
+			reload_test::write_bytes(temporary, builds[build]);
+			std::filesystem::rename(temporary, dirs.plugins / "storm.so");
+			if (!reload_test::eventually([&] { return reload_test::storm_answer(dirs.socket) == letter; },
+			                             30s)) {
+				FAIL_CHECK("reload " << round << " to build " << letter << " was never served");
+				break;
+			}
+			++reloads;
+		}
+		stop.store(true);
+		for (std::thread &client : clients)
+			client.join();
+		CHECK(loop.error().empty());
+	}
+	const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+	uint64_t calls = 0;
+	uint64_t failures = 0;
+	for (const Tally &tally : tallies) {
+		calls += tally.calls;
+		failures += tally.failures;
+		INFO("first failure: ", tally.first_failure);
+		CHECK(tally.failures == 0);
+	}
+	MESSAGE(calls << " calls by " << client_count << " clients across " << reloads << " reloads in " << seconds
+	              << " s; " << failures << " failed");
+	CHECK(reloads == reload_count);
+	CHECK(calls > 0);
+	CHECK(reload_test::count_lines(log, {"reloaded module 4300", "state handed over"}) ==
+	      static_cast<size_t>(reload_count));
+	CHECK(reload_test::count_lines(log, {" ERROR "}) == 0);
+
+	// One build serves; the ninety-nine before it are unloaded and gone.
+	CHECK(host.plugins().list().size() == 1);
+	CHECK(reload_test::mapped_under(runtime).size() == 1);
+	CHECK(reload_test::entry_count(runtime) == 1);
+	REQUIRE(sessions_closed(host));
+	CHECK(reload_test::open_fd_count() <= fds_before);
+}

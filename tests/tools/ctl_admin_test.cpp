@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: Apache-2.0
+// drpc-ctl's admin commands (modules, load, unload, reload, stats), run as
+// the built binary: against a canned admin module for exact output and exit
+// codes, and against the host's real admin module over real test plugins.
+
+#include "ctl_support.hpp"
+
+#include <admin_module.hpp>
+#include <plugin_file.hpp>
+#include <plugin_loader.hpp>
+#include <plugin_manager.hpp>
+#include <runtime_dir.hpp>
+
+#include "admin.pb.h"
+
+#include <drpc/log.hpp>
+#include <drpc/server.hpp>
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#ifndef DRPC_TEST_PLUGIN_DIR
+#error "DRPC_TEST_PLUGIN_DIR must name the build directory of the host's test plugins"
+#endif
+
+using ctl_test::run_ctl;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int32_t admin_id = 0x7FFF0000;
+constexpr int64_t t0 = 1700000000000; // 2023-11-14 22:13:20 UTC
+
+bool contains(const std::string &text, const std::string &part)
+{
+	return text.find(part) != std::string::npos;
+}
+
+/// Stands in for the host's admin module: answers each method with a canned
+/// status and body, and keeps the request bodies it got.
+class CannedAdmin : public drpc::Module {
+public:
+	int32_t id() const noexcept override { return admin_id; }
+
+	void answer(int32_t method, drpc::Status status, std::string body = {})
+	{
+		const std::lock_guard lock(mutex_);
+		answers_[method] = {status, std::move(body)};
+	}
+
+	[[nodiscard]] std::string request(int32_t method) const
+	{
+		const std::lock_guard lock(mutex_);
+		const auto it = requests_.find(method);
+		return it == requests_.end() ? std::string() : it->second;
+	}
+
+	drpc::Status handle_call(const drpc::CallContext &context, std::span<const uint8_t> body,
+	                         drpc::ResponseBody &out) override
+	{
+		const std::lock_guard lock(mutex_);
+		requests_[context.method].assign(reinterpret_cast<const char *>(body.data()), body.size());
+		const auto it = answers_.find(context.method);
+		if (it == answers_.end())
+			return drpc::Status::UNKNOWN_METHOD;
+		if (it->second.first != drpc::Status::SUCCESS)
+			return it->second.first;
+		return out.assign(it->second.second) ? drpc::Status::SUCCESS : drpc::Status::FAILED_MARSHAL;
+	}
+
+private:
+	mutable std::mutex mutex_;
+	std::map<int32_t, std::pair<drpc::Status, std::string>> answers_;
+	std::map<int32_t, std::string> requests_;
+};
+
+admin::ModuleInfo module_info(int32_t id, const std::string &name, const std::string &version,
+                              const std::string &source, uint64_t generation, int64_t since, uint64_t calls,
+                              uint64_t failures, const std::string &state, const std::string &error = {})
+{
+	admin::ModuleInfo info;
+	info.set_id(id);
+	info.set_name(name);
+	info.set_version(version);
+	info.set_source_file(source);
+	info.set_generation(generation);
+	info.set_loaded_since_unix_ms(since);
+	info.set_calls_served(calls);
+	info.set_failures(failures);
+	info.set_state(state);
+	info.set_last_load_error(error);
+	return info;
+}
+
+std::string op_response(bool ok, const std::string &error, const admin::ModuleInfo *module)
+{
+	admin::ModuleOpResponse response;
+	response.set_ok(ok);
+	response.set_error(error);
+	if (module != nullptr)
+		*response.mutable_module() = *module;
+	return response.SerializeAsString();
+}
+
+/// A server on a fresh socket whose admin module is canned; local time is UTC.
+struct CannedFixture {
+	ctl_test::TempDir dir;
+	std::string socket = (dir.path() / "drpc.sock").string();
+	std::shared_ptr<CannedAdmin> admin = std::make_shared<CannedAdmin>();
+	drpc::DomainSocketServer server{socket, 0600};
+
+	CannedFixture()
+	{
+		drpc::log::set_level(drpc::log::Level::warn);
+		::setenv("TZ", "UTC", 1);
+		server.register_module(admin);
+		server.start();
+	}
+
+	[[nodiscard]] ctl_test::Run run(std::vector<std::string> args) const
+	{
+		args.insert(args.begin(), {"--socket", socket});
+		return run_ctl(args);
+	}
+};
+
+/// A real host in miniature: a plugins directory with good.so, the plugin
+/// manager, and the admin module on a server.
+struct HostFixture {
+	ctl_test::TempDir dir;
+	std::string socket = (dir.path() / "drpc.sock").string();
+	std::filesystem::path plugins = dir.path() / "plugins";
+	std::unique_ptr<drpc::host::RuntimeDir> runtime;
+	std::unique_ptr<drpc::host::PluginLoader> loader;
+	std::unique_ptr<drpc::host::PluginDirectory> directory;
+	drpc::DomainSocketServer server{socket, 0600};
+	std::unique_ptr<drpc::host::PluginManager> manager;
+
+	HostFixture()
+	{
+		drpc::log::set_level(drpc::log::Level::error);
+		std::filesystem::create_directory(plugins);
+		std::filesystem::permissions(plugins, std::filesystem::perms::owner_all);
+		install("good");
+		runtime = std::make_unique<drpc::host::RuntimeDir>(std::filesystem::path(), true);
+		loader = std::make_unique<drpc::host::PluginLoader>(*runtime, drpc::host::ModuleConfigs{});
+		directory = std::make_unique<drpc::host::PluginDirectory>(plugins, true);
+		manager = std::make_unique<drpc::host::PluginManager>(*loader, *directory, server.modules(), 5s);
+		manager->load_all();
+		server.register_module(std::make_shared<drpc::host::AdminModule>(
+			*manager, [this] { return server.stats(); }));
+		server.start();
+	}
+
+	~HostFixture()
+	{
+		// The manager unloads plugins only once nothing can call them.
+		server.shutdown();
+	}
+
+	void install(const std::string &name) const
+	{
+		const auto target = plugins / (name + ".so");
+		std::filesystem::copy_file(std::filesystem::path(DRPC_TEST_PLUGIN_DIR) / (name + ".so"), target,
+		                           std::filesystem::copy_options::overwrite_existing);
+		std::filesystem::permissions(target, std::filesystem::perms(0755));
+	}
+
+	[[nodiscard]] ctl_test::Run run(std::vector<std::string> args) const
+	{
+		args.insert(args.begin(), {"--socket", socket});
+		return run_ctl(args);
+	}
+};
+
+} // namespace
+
+TEST_CASE("drpc-ctl modules prints the listing as a table, or as JSON")
+{
+	CannedFixture fixture;
+	admin::ListModulesResponse listing;
+	*listing.add_modules() = module_info(admin_id, "admin", "0.1.0", "", 1, t0, 3, 1, "builtin");
+	*listing.add_modules() = module_info(4242, "good", "1.2.3", "/srv/plugins/good.so", 7, t0 + 1000, 120, 4,
+	                                     "serving", "/srv/plugins/good.so: not an ELF file");
+	*listing.add_modules() = module_info(1000, "hello", "2.0.0", "/srv/plugins/hello.so", 2, t0 + 2000, 5, 0,
+	                                     "draining");
+	admin::LoadFailure *failure = listing.add_failures();
+	failure->set_source_file("/srv/plugins/bad.so");
+	failure->set_error("ABI version 9, this host speaks 1");
+	failure->set_when_unix_ms(t0 + 3000);
+	fixture.admin->answer(0, drpc::Status::SUCCESS, listing.SerializeAsString());
+
+	SUBCASE("table")
+	{
+		const auto run = fixture.run({"modules"});
+		CHECK(run.err == "");
+		CHECK(run.exit_code == 0);
+		CHECK(run.out ==
+		      "ID          NAME   VERSION  GEN  STATE     CALLS  FAILS  SINCE                SOURCE\n"
+		      "0x7FFF0000  admin  0.1.0    1    builtin   3      1      2023-11-14 22:13:20  -\n"
+		      "4242        good   1.2.3    7    serving   120    4      2023-11-14 22:13:21  /srv/plugins/good.so\n"
+		      "1000        hello  2.0.0    2    draining  5      0      2023-11-14 22:13:22  /srv/plugins/hello.so\n"
+		      "last error of 4242 (good): /srv/plugins/good.so: not an ELF file\n"
+		      "\n"
+		      "refused files:\n"
+		      "  /srv/plugins/bad.so  2023-11-14 22:13:23  ABI version 9, this host speaks 1\n");
+		// LIST_MODULES was asked with an empty request.
+		CHECK(fixture.admin->request(0) == "");
+	}
+	SUBCASE("JSON, with the .proto field names")
+	{
+		const auto run = fixture.run({"modules", "--json"});
+		CHECK(run.exit_code == 0);
+		CHECK(run.out.starts_with(R"({"modules":[{"id":2147418112,"name":"admin","version":"0.1.0",)"));
+		CHECK(contains(run.out, R"("failures":[{"source_file":"/srv/plugins/bad.so",)"));
+		CHECK(contains(run.out, R"("state":"draining")"));
+		CHECK(run.out.ends_with("}\n"));
+		CHECK(std::count(run.out.begin(), run.out.end(), '\n') == 1);
+	}
+	SUBCASE("no refused files: no section")
+	{
+		listing.clear_failures();
+		fixture.admin->answer(0, drpc::Status::SUCCESS, listing.SerializeAsString());
+		const auto run = fixture.run({"modules"});
+		CHECK(run.exit_code == 0);
+		CHECK_FALSE(contains(run.out, "refused files"));
+	}
+}
+
+TEST_CASE("drpc-ctl stats prints the counters")
+{
+	CannedFixture fixture;
+	admin::StatsResponse stats;
+	stats.set_sessions_open(1);
+	stats.set_sessions_total(2);
+	stats.set_calls_served(3);
+	stats.set_uptime_ms(93784000); // 1 day, 2 h, 3 min, 4 s
+	stats.set_modules_loaded(2);
+	fixture.admin->answer(4, drpc::Status::SUCCESS, stats.SerializeAsString());
+
+	SUBCASE("table")
+	{
+		const auto run = fixture.run({"stats"});
+		CHECK(run.exit_code == 0);
+		CHECK(run.out == "sessions open   1\n"
+		                 "sessions total  2\n"
+		                 "calls served    3\n"
+		                 "uptime          1d 02:03:04\n"
+		                 "plugin modules  2\n");
+	}
+	SUBCASE("JSON")
+	{
+		const auto run = fixture.run({"stats", "--json"});
+		CHECK(run.exit_code == 0);
+		CHECK(run.out == R"({"sessions_open":"1","sessions_total":"2","calls_served":"3","uptime_ms":"93784000",)"
+		                 R"("modules_loaded":2})"
+		                 "\n");
+	}
+}
+
+TEST_CASE("drpc-ctl load, unload and reload send the request and print the module")
+{
+	CannedFixture fixture;
+	const admin::ModuleInfo good = module_info(4242, "good", "1.2.3", "/srv/plugins/good.so", 3, t0, 0, 0, "serving");
+	for (int32_t method : {1, 2, 3})
+		fixture.admin->answer(method, drpc::Status::SUCCESS, op_response(true, "", &good));
+
+	SUBCASE("load of a bare file name sends it as it is")
+	{
+		const auto run = fixture.run({"load", "good.so"});
+		CHECK(run.err == "");
+		CHECK(run.exit_code == 0);
+		CHECK(run.out == "loaded module 4242 (good 1.2.3) from /srv/plugins/good.so, generation 3\n");
+		admin::LoadRequest request;
+		REQUIRE(request.ParseFromString(fixture.admin->request(1)));
+		CHECK(request.path() == "good.so");
+	}
+	SUBCASE("load of a relative path sends it absolute")
+	{
+		const auto run = fixture.run({"load", "some/dir/../good.so"});
+		CHECK(run.exit_code == 0);
+		admin::LoadRequest request;
+		REQUIRE(request.ParseFromString(fixture.admin->request(1)));
+		CHECK(request.path() == (std::filesystem::current_path() / "some/good.so").string());
+	}
+	SUBCASE("unload with a hex ID")
+	{
+		const auto run = fixture.run({"unload", "0x1092"});
+		CHECK(run.exit_code == 0);
+		CHECK(run.out == "unloaded module 4242 (good 1.2.3) from /srv/plugins/good.so, generation 3\n");
+		admin::UnloadRequest request;
+		REQUIRE(request.ParseFromString(fixture.admin->request(2)));
+		CHECK(request.id() == 4242);
+	}
+	SUBCASE("reload, options after the ID")
+	{
+		const auto run = fixture.run({"reload", "4242", "--timeout", "5000"});
+		CHECK(run.exit_code == 0);
+		CHECK(run.out == "reloaded module 4242 (good 1.2.3) from /srv/plugins/good.so, generation 3\n");
+		admin::ReloadRequest request;
+		REQUIRE(request.ParseFromString(fixture.admin->request(3)));
+		CHECK(request.id() == 4242);
+	}
+	SUBCASE("--json prints the answer")
+	{
+		const auto run = fixture.run({"reload", "--json", "4242"});
+		CHECK(run.exit_code == 0);
+		CHECK(run.out.starts_with(R"({"ok":true,"error":"","module":{"id":4242,"name":"good",)"));
+	}
+	SUBCASE("a draining module says so")
+	{
+		const admin::ModuleInfo draining =
+			module_info(4242, "good", "1.2.3", "/srv/plugins/good.so", 3, t0, 0, 0, "draining");
+		fixture.admin->answer(2, drpc::Status::SUCCESS, op_response(true, "", &draining));
+		CHECK(fixture.run({"unload", "4242"}).out ==
+		      "unloaded module 4242 (good 1.2.3) from /srv/plugins/good.so, generation 3 (draining)\n");
+	}
+}
+
+TEST_CASE("drpc-ctl exits 1 when the host refuses or answers another status")
+{
+	CannedFixture fixture;
+	for (int32_t method : {1, 2, 3})
+		fixture.admin->answer(method, drpc::Status::SUCCESS, op_response(false, "permission denied: uid 4711", nullptr));
+
+	SUBCASE("ok = false: the reason on stderr, nothing on stdout")
+	{
+		for (const std::vector<std::string> &args :
+		     {std::vector<std::string>{"load", "good.so"}, {"unload", "4242"}, {"reload", "4242"}}) {
+			CAPTURE(args[0]);
+			const auto run = fixture.run(args);
+			CHECK(run.exit_code == 1);
+			CHECK(run.out == "");
+			CHECK(contains(run.err, "drpc-ctl: " + args[0]));
+			CHECK(contains(run.err, "permission denied: uid 4711"));
+		}
+	}
+	SUBCASE("ok = false with --json: the JSON still printed")
+	{
+		const auto run = fixture.run({"unload", "4242", "--json"});
+		CHECK(run.exit_code == 1);
+		CHECK(run.out == R"({"ok":false,"error":"permission denied: uid 4711"})"
+		                 "\n");
+	}
+	SUBCASE("a status other than SUCCESS")
+	{
+		fixture.admin->answer(4, drpc::Status::FAILURE);
+		const auto run = fixture.run({"stats"});
+		CHECK(run.exit_code == 1);
+		CHECK(run.out == "");
+		CHECK(contains(run.err, "stats: the host answered FAILURE"));
+	}
+	SUBCASE("a server without an admin module")
+	{
+		ctl_test::TempDir dir;
+		const std::string socket = (dir.path() / "plain.sock").string();
+		drpc::DomainSocketServer plain(socket, 0600);
+		plain.register_module(std::make_shared<ctl_test::EchoModule>());
+		plain.start();
+		const auto run = run_ctl({"--socket", socket, "modules"});
+		CHECK(run.exit_code == 1);
+		CHECK(contains(run.err, "UNKNOWN_MODULE"));
+		CHECK(contains(run.err, "drpc-host"));
+	}
+}
+
+TEST_CASE("drpc-ctl admin commands exit 2 on a bad command line and 3 without an answer")
+{
+	CannedFixture fixture;
+	struct Case {
+		const char *name;
+		std::vector<std::string> args;
+		const char *mentions;
+	};
+	const Case cases[] = {
+		{"load without a file", {"load"}, "load: missing FILE"},
+		{"unload without an ID", {"unload"}, "unload: missing ID"},
+		{"reload with a bad ID", {"reload", "12x"}, "reload ID: expected a 32-bit integer"},
+		{"unload with an ID too large", {"unload", "0x80000000"}, "unload ID"},
+		{"two files", {"load", "a.so", "b.so"}, "unexpected argument 'b.so'"},
+		{"modules with an argument", {"modules", "all"}, "unexpected argument 'all'"},
+		{"an unknown option", {"stats", "--verbose"}, "stats: unknown option '--verbose'"},
+		{"--json with a value", {"modules", "--json=yes"}, "--json takes no value"},
+		{"a bad timeout", {"stats", "--timeout", "soon"}, "--timeout"},
+	};
+	for (const Case &c : cases) {
+		SUBCASE(c.name)
+		{
+			const auto run = fixture.run(c.args);
+			CHECK(run.exit_code == 2);
+			CHECK(run.out == "");
+			CHECK(contains(run.err, c.mentions));
+			CHECK(contains(run.err, "--help"));
+			CHECK(fixture.server.stats().calls_served == 0);
+		}
+	}
+	SUBCASE("no server: exit 3, naming the socket")
+	{
+		const std::string socket = (fixture.dir.path() / "nobody.sock").string();
+		const auto run = run_ctl({"--socket", socket, "modules"});
+		CHECK(run.exit_code == 3);
+		CHECK(contains(run.err, socket));
+	}
+	SUBCASE("an answer that is not the response message: exit 3")
+	{
+		fixture.admin->answer(0, drpc::Status::SUCCESS, "\xff\xff\xff");
+		const auto run = fixture.run({"modules"});
+		CHECK(run.exit_code == 3);
+		CHECK(contains(run.err, "does not decode as admin.ListModulesResponse"));
+	}
+}
+
+TEST_CASE("drpc-ctl admin commands explain themselves")
+{
+	for (const char *command : {"modules", "load", "unload", "reload", "stats"}) {
+		CAPTURE(command);
+		const auto run = run_ctl({command, "--help"});
+		CHECK(run.exit_code == 0);
+		CHECK(run.err == "");
+		CHECK(contains(run.out, std::string("usage: drpc-ctl [--socket PATH] ") + command));
+		CHECK(contains(run.out, "--json"));
+		CHECK(contains(run_ctl({"--help"}).out, std::string("\n  ") + command + " "));
+	}
+}
+
+TEST_CASE("drpc-ctl against the host's admin module and real plugins")
+{
+	HostFixture host;
+
+	const auto modules = host.run({"modules"});
+	CHECK(modules.exit_code == 0);
+	CHECK(modules.out.starts_with("ID          NAME   VERSION  GEN  STATE    CALLS  FAILS  SINCE"));
+	CHECK(contains(modules.out, "\n0x7FFF0000  admin  "));
+	CHECK(contains(modules.out, "\n4242        good   1.2.3    "));
+	CHECK(contains(modules.out, (host.plugins / "good.so").string() + "\n"));
+
+	SUBCASE("reload, then unload, then load again")
+	{
+		const auto reload = host.run({"reload", "4242"});
+		CHECK(reload.err == "");
+		CHECK(reload.exit_code == 0);
+		CHECK(reload.out.starts_with("reloaded module 4242 (good 1.2.3) from " + (host.plugins / "good.so").string()));
+
+		const auto unload = host.run({"unload", "0x1092"});
+		CHECK(unload.exit_code == 0);
+		CHECK(unload.out.starts_with("unloaded module 4242 (good 1.2.3)"));
+		const auto after = host.run({"modules"});
+		CAPTURE(after.out);
+		CHECK_FALSE(contains(after.out, "good"));
+
+		const auto again = host.run({"unload", "4242"});
+		CHECK(again.exit_code == 1);
+		CHECK(contains(again.err, "4242"));
+
+		const auto load = host.run({"load", (host.plugins / "good.so").string()});
+		CHECK(load.exit_code == 0);
+		CHECK(load.out.starts_with("loaded module 4242 (good 1.2.3)"));
+	}
+	SUBCASE("a plugin that is refused is listed as such")
+	{
+		host.install("wrong_abi");
+		const auto load = host.run({"load", "wrong_abi.so"});
+		CHECK(load.exit_code == 1);
+		CHECK(contains(load.err, "wrong_abi.so"));
+		const auto listing = host.run({"modules"});
+		CHECK(contains(listing.out, "\nrefused files:\n  " + (host.plugins / "wrong_abi.so").string() + "  "));
+	}
+	SUBCASE("the admin module stays")
+	{
+		const auto run = host.run({"unload", "0x7fff0000"});
+		CHECK(run.exit_code == 1);
+		CHECK(contains(run.err, "built-in admin module"));
+	}
+	SUBCASE("stats")
+	{
+		const auto run = host.run({"stats", "--json"});
+		CHECK(run.exit_code == 0);
+		// The earlier modules call was a session; whether it has closed yet
+		// is up to the scheduler, so only the totals are checked.
+		CHECK_FALSE(contains(run.out, R"("sessions_total":"0")"));
+		CHECK_FALSE(contains(run.out, R"("calls_served":"0")"));
+		CHECK(contains(run.out, R"("modules_loaded":1})"));
+	}
+}
