@@ -185,8 +185,8 @@ drpc::Status AdminModule::stats(const drpc::CallContext &context, std::span<cons
 	response.set_sessions_open(server.sessions_open);
 	response.set_sessions_total(server.sessions_total);
 	response.set_calls_served(server.calls_served);
-	response.set_uptime_ms(
-		static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count()));
+	response.set_uptime_ms(static_cast<uint64_t>(
+		std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count()));
 	response.set_modules_loaded(static_cast<uint32_t>(manager_.size()));
 	return encode(response, out);
 }

@@ -89,8 +89,8 @@ int run_host(int argc, char **argv) noexcept
 	try {
 		CliOptions options;
 		try {
-			options = parse_command_line(std::span<const char *const>(argv + (argc > 0 ? 1 : 0),
-			                                                           static_cast<size_t>(argc > 0 ? argc - 1 : 0)));
+			options = parse_command_line(std::span<const char *const>(
+				argv + (argc > 0 ? 1 : 0), static_cast<size_t>(argc > 0 ? argc - 1 : 0)));
 		} catch (const UsageError &e) {
 			std::cerr << program << ": " << e.what() << "\nTry '" << program << " --help'.\n";
 			return exit_usage;
@@ -100,7 +100,8 @@ int run_host(int argc, char **argv) noexcept
 			return exit_ok;
 		}
 		if (options.version) {
-			std::cout << program << " " DRPC_HOST_VERSION " (plugin ABI " << DRPC_PLUGIN_ABI_VERSION << ")\n";
+			std::cout << program << " " DRPC_HOST_VERSION " (plugin ABI " << DRPC_PLUGIN_ABI_VERSION
+				  << ")\n";
 			return exit_ok;
 		}
 

@@ -17,16 +17,12 @@ struct FlagSpec {
 };
 
 constexpr std::array flags{
-	FlagSpec{Flag::config, "--config", "-c", true},
-	FlagSpec{Flag::socket, "--socket", "-s", true},
-	FlagSpec{Flag::plugins, "--plugins", "-p", true},
-	FlagSpec{Flag::log_level, "--log-level", "-l", true},
-	FlagSpec{Flag::help, "--help", "-h", false},
-	FlagSpec{Flag::version, "--version", "-V", false},
+	FlagSpec{Flag::config, "--config", "-c", true},   FlagSpec{Flag::socket, "--socket", "-s", true},
+	FlagSpec{Flag::plugins, "--plugins", "-p", true}, FlagSpec{Flag::log_level, "--log-level", "-l", true},
+	FlagSpec{Flag::help, "--help", "-h", false},      FlagSpec{Flag::version, "--version", "-V", false},
 };
 
-template <class T>
-void set_once(std::optional<T> &slot, T value, std::string_view flag)
+template <class T> void set_once(std::optional<T> &slot, T value, std::string_view flag)
 {
 	if (slot)
 		throw UsageError(std::string(flag) + " given twice");

@@ -120,8 +120,10 @@ void read_socket(const Section &root, HostConfig::Socket &socket, const std::fil
 	if (const std::string *mode = section.string("mode")) {
 		const auto parsed = parse_octal_mode(*mode);
 		if (!parsed)
-			throw ConfigError(section.path("mode") + ": expected an octal mode from \"0000\" to \"0777\" such as "
-			                                         "\"0600\", got \"" + *mode + "\"");
+			throw ConfigError(section.path("mode") +
+			                  ": expected an octal mode from \"0000\" to \"0777\" such as "
+			                  "\"0600\", got \"" +
+			                  *mode + "\"");
 		socket.mode = *parsed;
 	}
 	section.read("unlink_stale", socket.unlink_stale);
@@ -170,8 +172,9 @@ void read_log(const Section &root, drpc::log::Level &level)
 	if (const std::string *text = section.string("level")) {
 		const auto parsed = drpc::log::parse_level(*text);
 		if (!parsed)
-			throw ConfigError(section.path("level") + ": expected \"debug\", \"info\", \"warn\" or \"error\", got \"" +
-			                  *text + "\"");
+			throw ConfigError(section.path("level") +
+			                  ": expected \"debug\", \"info\", \"warn\" or \"error\", got \"" + *text +
+			                  "\"");
 		level = *parsed;
 	}
 }
@@ -220,10 +223,7 @@ private:
 
 } // namespace
 
-std::filesystem::path HostConfig::default_plugin_directory()
-{
-	return DRPC_HOST_DEFAULT_PLUGIN_DIR;
-}
+std::filesystem::path HostConfig::default_plugin_directory() { return DRPC_HOST_DEFAULT_PLUGIN_DIR; }
 
 std::optional<mode_t> parse_octal_mode(std::string_view text) noexcept
 {
@@ -247,8 +247,8 @@ HostConfig parse_config(std::string_view json_text, const std::filesystem::path 
 		DuplicateKeyCheck check;
 		document = json::parse(json_text.begin(), json_text.end(),
 		                       [&check](int depth, json::parse_event_t event, json &parsed) {
-			                       return check(depth, event, parsed);
-		                       });
+					       return check(depth, event, parsed);
+				       });
 	} catch (const json::parse_error &e) {
 		// Drop nlohmann's "[json.exception.parse_error.101] " prefix.
 		std::string_view what = e.what();

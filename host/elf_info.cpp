@@ -11,8 +11,7 @@
 namespace drpc::host::elf {
 namespace {
 
-constexpr unsigned char native_data =
-	std::endian::native == std::endian::little ? ELFDATA2LSB : ELFDATA2MSB;
+constexpr unsigned char native_data = std::endian::native == std::endian::little ? ELFDATA2LSB : ELFDATA2MSB;
 
 #if defined(__x86_64__)
 constexpr std::optional<uint16_t> native_machine = EM_X86_64;
@@ -45,12 +44,11 @@ bool fits(uint64_t offset, uint64_t size, size_t image_size) noexcept
 	return offset <= image_size && size <= image_size - offset;
 }
 
-template <class T>
-T read_at(std::span<const uint8_t> image, uint64_t offset, const char *what)
+template <class T> T read_at(std::span<const uint8_t> image, uint64_t offset, const char *what)
 {
 	if (!fits(offset, sizeof(T), image.size()))
-		malformed(std::string(what) + " at offset " + std::to_string(offset) + " lies past the end of the file (" +
-		          std::to_string(image.size()) + " bytes)");
+		malformed(std::string(what) + " at offset " + std::to_string(offset) +
+		          " lies past the end of the file (" + std::to_string(image.size()) + " bytes)");
 	T value;
 	std::memcpy(&value, image.data() + offset, sizeof(T)); // the image need not be aligned
 	return value;

@@ -56,10 +56,11 @@ void Host::start()
 	if (server_)
 		throw drpc::Error("host: already started");
 	try {
-		runtime_ = std::make_unique<RuntimeDir>(config_.plugins.runtime_dir, config_.plugins.strict_permissions);
+		runtime_ =
+			std::make_unique<RuntimeDir>(config_.plugins.runtime_dir, config_.plugins.strict_permissions);
 		loader_ = std::make_unique<PluginLoader>(*runtime_, config_.modules);
-		directory_ =
-			std::make_unique<PluginDirectory>(config_.plugins.directory, config_.plugins.strict_permissions);
+		directory_ = std::make_unique<PluginDirectory>(config_.plugins.directory,
+		                                               config_.plugins.strict_permissions);
 		server_ = std::make_unique<drpc::DomainSocketServer>(server_options(config_));
 		plugins_ = std::make_unique<PluginManager>(*loader_, *directory_, server_->modules(),
 		                                           std::chrono::milliseconds(config_.plugins.drain_timeout_ms));
@@ -93,8 +94,8 @@ void Host::load_plugins()
 
 	const auto loaded = plugins_->list();
 	for (const auto &[name, unused] : config_.modules) {
-		const bool found =
-			std::any_of(loaded.begin(), loaded.end(), [&](const ModuleStatus &m) { return m.name == name; });
+		const bool found = std::any_of(loaded.begin(), loaded.end(),
+		                               [&](const ModuleStatus &m) { return m.name == name; });
 		if (!found)
 			drpc::log::warn("config", "modules." + name + ": no loaded plugin is called " + name);
 	}

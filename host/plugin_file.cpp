@@ -92,10 +92,7 @@ PluginDirectory::PluginDirectory(std::filesystem::path path, bool strict_permiss
 	}
 }
 
-PluginDirectory::~PluginDirectory()
-{
-	::close(fd_);
-}
+PluginDirectory::~PluginDirectory() { ::close(fd_); }
 
 std::vector<std::string> PluginDirectory::list() const
 {

@@ -16,8 +16,7 @@ namespace drpc::host {
 namespace {
 
 /// The text in `field`, which must be NUL-terminated inside the array.
-template <size_t N>
-std::string_view text_field(const char (&field)[N], const char *what)
+template <size_t N> std::string_view text_field(const char (&field)[N], const char *what)
 {
 	const void *end = std::memchr(field, '\0', N);
 	if (end == nullptr)

@@ -67,7 +67,9 @@ void check_descriptor(const drpc_plugin *plugin, const drpc_plugin_info &info)
 		throw drpc::Error("the descriptor's info differs from the " DRPC_PLUGIN_INFO_SECTION " section");
 	if (plugin->create == nullptr || plugin->destroy == nullptr || plugin->call == nullptr)
 		throw drpc::Error(std::string("descriptor has no ") +
-		                  (plugin->create == nullptr ? "create" : plugin->destroy == nullptr ? "destroy" : "call") +
+		                  (plugin->create == nullptr    ? "create"
+		                   : plugin->destroy == nullptr ? "destroy"
+		                                                : "call") +
 		                  " function");
 	if ((plugin->export_state == nullptr) != (plugin->import_state == nullptr))
 		throw drpc::Error("descriptor has export_state or import_state without the other");

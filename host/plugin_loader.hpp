@@ -53,8 +53,7 @@ public:
 	/// Loads `name` from `directory` as a new generation. Never throws: a
 	/// refusal comes back in LoadResult::error. Safe to call while earlier
 	/// generations of the same file are loaded: each has its own copy.
-	[[nodiscard]] LoadResult load(const PluginDirectory &directory, std::string_view name,
-	                              const Admission &admit);
+	[[nodiscard]] LoadResult load(const PluginDirectory &directory, std::string_view name, const Admission &admit);
 
 	/// The config object for module `name` as JSON text: "{}" when none.
 	[[nodiscard]] std::string module_config(std::string_view name) const;

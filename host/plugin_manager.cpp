@@ -34,7 +34,7 @@ struct FileIdentity {
 
 FileIdentity identity_of(const std::filesystem::path &path)
 {
-	struct stat info{};
+	struct stat info {};
 	if (::stat(path.c_str(), &info) != 0)
 		return {};
 	return {info.st_dev, info.st_ino, info.st_size, info.st_mtim};
@@ -172,8 +172,9 @@ void PluginManager::rescan()
 		(void)unload_locked(id);
 	for (const std::string &name : names) {
 		const auto source = directory_.path() / name;
-		const auto served = std::find_if(served_.begin(), served_.end(),
-		                                 [&](const auto &entry) { return entry.second.module->source() == source; });
+		const auto served = std::find_if(served_.begin(), served_.end(), [&](const auto &entry) {
+			return entry.second.module->source() == source;
+		});
 		if (served == served_.end() || !(served->second.file == identity_of(source)))
 			(void)load_file(name);
 	}
@@ -184,16 +185,15 @@ ModuleOperation PluginManager::load_file(const std::string &name)
 	const std::filesystem::path source = directory_.path() / name;
 	std::shared_ptr<PluginModule> old = set_.find_source(source);
 	const FileIdentity file = identity_of(source);
-	LoadResult result = loader_.load(directory_, name, [&](const drpc_plugin_info &info) {
-		return set_.admission(info, source);
-	});
+	LoadResult result = loader_.load(directory_, name,
+	                                 [&](const drpc_plugin_info &info) { return set_.admission(info, source); });
 	if (!result.ok()) {
 		const std::string error = source.string() + ": " + result.error;
 		if (old) {
 			Served &served = served_.at(old->id());
 			served.last_load_error = result.error;
-			drpc::log::error(log_component, "reload refused: " + error + "; " + old->describe() +
-			                                        " keeps serving");
+			drpc::log::error(log_component,
+			                 "reload refused: " + error + "; " + old->describe() + " keeps serving");
 			return {false, error, status_of(served)};
 		}
 		drpc::log::error(log_component, "refused " + error);
@@ -233,8 +233,8 @@ ModuleOperation PluginManager::load_file(const std::string &name)
 				old_id, module,
 				[](drpc::Module &from, drpc::Module &to) {
 					const std::string state = static_cast<PluginModule &>(from).export_state();
-					static_cast<PluginModule &>(to).import_state(
-						std::span(reinterpret_cast<const uint8_t *>(state.data()), state.size()));
+					static_cast<PluginModule &>(to).import_state(std::span(
+						reinterpret_cast<const uint8_t *>(state.data()), state.size()));
 				},
 				std::chrono::steady_clock::now() + drain_timeout_);
 		} else {
@@ -264,7 +264,8 @@ ModuleOperation PluginManager::unload_locked(int32_t id)
 	const auto it = served_.find(id);
 	if (it == served_.end()) {
 		if (is_reserved_id(id))
-			return {false, "unload: module " + format_module_id(id) + " is built into the host", std::nullopt};
+			return {false, "unload: module " + format_module_id(id) + " is built into the host",
+			        std::nullopt};
 		return {false, "unload: no plugin serves module " + format_module_id(id), std::nullopt};
 	}
 	ModuleStatus status = status_of(it->second);

@@ -40,12 +40,12 @@ struct ModuleStatus {
 	int32_t id = 0;
 	std::string name;
 	std::string version;
-	std::filesystem::path source;   ///< the file in the plugins directory
-	uint64_t generation = 0;        ///< 1 for a file's first load, +1 per later attempt
+	std::filesystem::path source; ///< the file in the plugins directory
+	uint64_t generation = 0;      ///< 1 for a file's first load, +1 per later attempt
 	std::chrono::system_clock::time_point loaded_since;
 	uint64_t calls_served = 0;
-	uint64_t failures = 0;          ///< calls answered with a status other than SUCCESS
-	std::string last_load_error;    ///< why the newest attempt to (re)load it failed
+	uint64_t failures = 0;       ///< calls answered with a status other than SUCCESS
+	std::string last_load_error; ///< why the newest attempt to (re)load it failed
 	/// "serving"; "draining" (retired, calls still running past the drain
 	/// deadline); "pinned" (unloaded, but the dynamic loader kept it mapped).
 	std::string state = "serving";
@@ -115,10 +115,10 @@ private:
 	struct Draining;
 	struct Pinned;
 
-	ModuleOperation load_file(const std::string &name);               // with mutex_ held
-	ModuleOperation unload_locked(int32_t id);                        // with mutex_ held
+	ModuleOperation load_file(const std::string &name);                             // with mutex_ held
+	ModuleOperation unload_locked(int32_t id);                                      // with mutex_ held
 	void retire(drpc::ModuleRegistry::Retired retired, const ModuleStatus &status); // with mutex_ held
-	[[nodiscard]] ModuleStatus status_of(const Served &served) const; // with mutex_ held
+	[[nodiscard]] ModuleStatus status_of(const Served &served) const;               // with mutex_ held
 	void note_failure(const std::filesystem::path &source, const std::string &error);
 
 	PluginLoader &loader_;
@@ -127,8 +127,8 @@ private:
 	const std::chrono::milliseconds drain_timeout_;
 
 	mutable std::mutex mutex_;
-	PluginSet set_;                                    // the admission rules
-	std::map<int32_t, Served> served_;                 // by module ID
+	PluginSet set_;                    // the admission rules
+	std::map<int32_t, Served> served_; // by module ID
 	std::list<Draining> draining_;
 	std::vector<Pinned> pinned_;
 	std::vector<LoadFailureStatus> failures_;

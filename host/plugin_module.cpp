@@ -94,8 +94,8 @@ drpc::Status PluginModule::handle_call(const drpc::CallContext &context, std::sp
 		.host_data = &out,
 		.reserve = &reserve_response,
 	};
-	const int32_t status =
-		loaded_.plugin->call(loaded_.instance, &info, body.empty() ? nullptr : body.data(), body.size(), &output);
+	const int32_t status = loaded_.plugin->call(loaded_.instance, &info, body.empty() ? nullptr : body.data(),
+	                                            body.size(), &output);
 	if (status < DRPC_STATUS_SUCCESS || status > DRPC_STATUS_FAILED_MARSHAL)
 		return drpc::Status::FAILURE;
 	return static_cast<drpc::Status>(status);

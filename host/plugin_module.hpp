@@ -20,13 +20,13 @@ namespace drpc::host {
 
 /// What the loader hands over once a plugin is mapped, checked and created.
 struct LoadedPlugin {
-	std::filesystem::path source;   ///< the file in the plugins directory
-	uint64_t generation = 0;        ///< unique per load, across all files
-	RuntimeFile copy;               ///< the file actually mapped
+	std::filesystem::path source; ///< the file in the plugins directory
+	uint64_t generation = 0;      ///< unique per load, across all files
+	RuntimeFile copy;             ///< the file actually mapped
 	boost::dll::shared_library library;
 	const drpc_plugin *plugin = nullptr; ///< checked: non-null create/destroy/call
-	drpc_plugin_info info{};        ///< as read from the file, equal to *plugin->info
-	void *instance = nullptr;       ///< from plugin->create()
+	drpc_plugin_info info{};             ///< as read from the file, equal to *plugin->info
+	void *instance = nullptr;            ///< from plugin->create()
 };
 
 /// Routes calls into a plugin instance. The object owns the instance and the

@@ -28,9 +28,8 @@ void PluginSet::load_directory(const PluginDirectory &directory)
 LoadResult PluginSet::load(const PluginDirectory &directory, std::string_view name)
 {
 	const std::filesystem::path source = directory.path() / name;
-	LoadResult result = loader_.load(directory, name, [&](const drpc_plugin_info &info) {
-		return admission(info, source);
-	});
+	LoadResult result =
+		loader_.load(directory, name, [&](const drpc_plugin_info &info) { return admission(info, source); });
 	if (result.ok()) {
 		drpc::log::info(log_component, "loaded " + result.module->describe());
 		modules_.push_back(result.module);
@@ -41,8 +40,7 @@ LoadResult PluginSet::load(const PluginDirectory &directory, std::string_view na
 	return result;
 }
 
-std::optional<std::string> PluginSet::admission(const drpc_plugin_info &info,
-                                                const std::filesystem::path &source) const
+std::optional<std::string> PluginSet::admission(const drpc_plugin_info &info, const std::filesystem::path &source) const
 {
 	const std::string id = format_module_id(info.module_id);
 	if (is_reserved_id(info.module_id))
@@ -64,13 +62,15 @@ std::optional<std::string> PluginSet::admission(const drpc_plugin_info &info,
 
 std::shared_ptr<PluginModule> PluginSet::find(int32_t id) const
 {
-	const auto found = std::find_if(modules_.begin(), modules_.end(), [id](const auto &m) { return m->id() == id; });
+	const auto found =
+		std::find_if(modules_.begin(), modules_.end(), [id](const auto &m) { return m->id() == id; });
 	return found == modules_.end() ? nullptr : *found;
 }
 
 std::shared_ptr<PluginModule> PluginSet::take(int32_t id)
 {
-	const auto found = std::find_if(modules_.begin(), modules_.end(), [id](const auto &m) { return m->id() == id; });
+	const auto found =
+		std::find_if(modules_.begin(), modules_.end(), [id](const auto &m) { return m->id() == id; });
 	if (found == modules_.end())
 		return nullptr;
 	std::shared_ptr<PluginModule> module = std::move(*found);
@@ -82,8 +82,8 @@ void PluginSet::adopt(std::shared_ptr<PluginModule> module) { modules_.push_back
 
 std::shared_ptr<PluginModule> PluginSet::find_source(const std::filesystem::path &source) const
 {
-	const auto found = std::find_if(modules_.begin(), modules_.end(),
-	                                [&](const auto &m) { return m->source() == source; });
+	const auto found =
+		std::find_if(modules_.begin(), modules_.end(), [&](const auto &m) { return m->source() == source; });
 	return found == modules_.end() ? nullptr : *found;
 }
 

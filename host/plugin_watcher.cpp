@@ -14,8 +14,8 @@
 namespace drpc::host {
 namespace {
 
-constexpr uint32_t watched_events = IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
-                                    IN_DELETE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
+constexpr uint32_t watched_events = IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
+                                    IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
 
 } // namespace
 
@@ -102,8 +102,9 @@ std::vector<PluginFileEvent> PluginWatcher::take_settled(Clock::time_point now)
 			continue;
 		}
 		if (!why_not_a_plugin_name(it->first)) {
-			settled.push_back({pending.removed ? PluginFileEvent::Kind::removed : PluginFileEvent::Kind::changed,
-			                   it->first});
+			settled.push_back(
+				{pending.removed ? PluginFileEvent::Kind::removed : PluginFileEvent::Kind::changed,
+			         it->first});
 		}
 		it = pending_.erase(it);
 	}

@@ -45,10 +45,7 @@ std::filesystem::path make_fresh_dir()
 	return pattern;
 }
 
-bool is_copy_name(std::string_view name) noexcept
-{
-	return name.size() > 3 && name.ends_with(".so");
-}
+bool is_copy_name(std::string_view name) noexcept { return name.size() > 3 && name.ends_with(".so"); }
 
 } // namespace
 
@@ -69,10 +66,7 @@ RuntimeFile &RuntimeFile::operator=(RuntimeFile &&other) noexcept
 	return *this;
 }
 
-RuntimeFile::~RuntimeFile()
-{
-	remove();
-}
+RuntimeFile::~RuntimeFile() { remove(); }
 
 void RuntimeFile::close() noexcept
 {
@@ -106,7 +100,8 @@ RuntimeDir::RuntimeDir(const std::filesystem::path &configured, bool strict_perm
 	try {
 		if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
 			if (errno == EWOULDBLOCK)
-				throw drpc::Error("runtime directory " + path_.string() + ": in use by another drpc-host");
+				throw drpc::Error("runtime directory " + path_.string() +
+				                  ": in use by another drpc-host");
 			throw drpc::SystemError("runtime directory " + path_.string() + ": flock", errno);
 		}
 		if (strict_permissions) {
@@ -121,8 +116,8 @@ RuntimeDir::RuntimeDir(const std::filesystem::path &configured, bool strict_perm
 		throw;
 	}
 	if (const size_t stale = remove_copies(); stale != 0)
-		drpc::log::info(log_component, "removed " + std::to_string(stale) + " stale plugin copies from " +
-		                                       path_.string());
+		drpc::log::info(log_component,
+		                "removed " + std::to_string(stale) + " stale plugin copies from " + path_.string());
 	drpc::log::debug(log_component, "runtime directory " + path_.string());
 }
 
@@ -130,8 +125,8 @@ RuntimeDir::~RuntimeDir()
 {
 	remove_copies();
 	if (::rmdir(path_.c_str()) != 0)
-		drpc::log::warn(log_component, "cannot remove runtime directory " + path_.string() + ": " +
-		                                       std::strerror(errno));
+		drpc::log::warn(log_component,
+		                "cannot remove runtime directory " + path_.string() + ": " + std::strerror(errno));
 	::close(fd_);
 }
 

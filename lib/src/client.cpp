@@ -96,13 +96,15 @@ codec::ResponseView ClientConnection::exchange(const codec::CallView &call, std:
 	} catch (const SystemError &e) {
 		close_locked();
 		if (e.code() == ETIMEDOUT)
-			throw TimeoutError(context() + ": call " + std::to_string(sequence) + " could not be sent within " +
-			                   std::to_string(timeout.count()) + " ms; connection closed");
+			throw TimeoutError(context() + ": call " + std::to_string(sequence) +
+			                   " could not be sent within " + std::to_string(timeout.count()) +
+			                   " ms; connection closed");
 		throw SystemError(context(), e);
 	}
 	int receive_ms = timeout_ms;
 	if (timeout_ms >= 0) {
-		const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+		const auto spent =
+			std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
 		receive_ms = static_cast<int>(std::max<int64_t>(0, timeout_ms - spent.count()));
 	}
 	switch (reader_.read(fd_, receive_ms)) {
@@ -125,8 +127,8 @@ codec::ResponseView ClientConnection::exchange(const codec::CallView &call, std:
 	}
 
 	const auto message = reader_.message();
-	const auto response =
-		codec::decode_response(std::string_view(reinterpret_cast<const char *>(message.data()), message.size()));
+	const auto response = codec::decode_response(
+		std::string_view(reinterpret_cast<const char *>(message.data()), message.size()));
 	if (!response) {
 		close_locked();
 		throw ProtocolError(context() + ": the response to call " + std::to_string(sequence) +

@@ -204,7 +204,8 @@ std::optional<ResponseView> decode_response(std::string_view bytes) noexcept
 			if (field == 1)
 				response.sequence = static_cast<int64_t>(value);
 			else
-				response.status = static_cast<Status>(static_cast<int32_t>(static_cast<uint32_t>(value)));
+				response.status =
+					static_cast<Status>(static_cast<int32_t>(static_cast<uint32_t>(value)));
 		} else if (type == length_delimited && field == 3) {
 			if (!in.read_bytes(response.body))
 				return std::nullopt;

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <poll.h>
 #include <cstring>
+#include <poll.h>
 #include <string>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -30,9 +30,7 @@ ChunkHeader decode_header(const uint8_t *in) noexcept
 std::optional<std::string> check_chunk(const ChunkHeader &header, size_t record_size, const Expectation &expected,
                                        size_t max_message_bytes)
 {
-	const auto where = [&] {
-		return "chunk " + std::to_string(expected.next_idx) + ": ";
-	};
+	const auto where = [&] { return "chunk " + std::to_string(expected.next_idx) + ": "; };
 	if (record_size < header_size)
 		return where() + "record of " + std::to_string(record_size) + " bytes is shorter than the " +
 		       std::to_string(header_size) + "-byte header";
@@ -48,8 +46,8 @@ std::optional<std::string> check_chunk(const ChunkHeader &header, size_t record_
 		// DAOS's senders split into full chunks, but its receivers accept any
 		// split; so do we, as long as no chunk could be empty for nothing.
 		if (header.total_chunks > std::max<uint64_t>(1, header.total_data_size))
-			return where() + "total_chunks " + std::to_string(header.total_chunks) + " for a message of only " +
-			       std::to_string(header.total_data_size) + " bytes";
+			return where() + "total_chunks " + std::to_string(header.total_chunks) +
+			       " for a message of only " + std::to_string(header.total_data_size) + " bytes";
 	} else {
 		if (header.total_chunks != expected.total_chunks)
 			return where() + "total_chunks changed from " + std::to_string(expected.total_chunks) + " to " +
@@ -59,11 +57,11 @@ std::optional<std::string> check_chunk(const ChunkHeader &header, size_t record_
 			       " to " + std::to_string(header.total_data_size);
 	}
 	if (header.chunk_data_size > max_chunk_data)
-		return where() + "chunk_data_size " + std::to_string(header.chunk_data_size) + " is over the maximum of " +
-		       std::to_string(max_chunk_data);
+		return where() + "chunk_data_size " + std::to_string(header.chunk_data_size) +
+		       " is over the maximum of " + std::to_string(max_chunk_data);
 	if (header.chunk_data_size != record_size - header_size)
-		return where() + "chunk_data_size " + std::to_string(header.chunk_data_size) + " but the record carries " +
-		       std::to_string(record_size - header_size) + " data bytes";
+		return where() + "chunk_data_size " + std::to_string(header.chunk_data_size) +
+		       " but the record carries " + std::to_string(record_size - header_size) + " data bytes";
 	const uint64_t total = expected.next_idx == 0 ? header.total_data_size : expected.total_data_size;
 	const uint64_t remaining = total - expected.received;
 	if (header.chunk_data_size > remaining)
@@ -119,8 +117,8 @@ void send_message(int fd, std::span<const uint8_t> head, std::span<const uint8_t
 				continue;
 			if (errno != EAGAIN || timeout_ms < 0)
 				break;
-			const auto left =
-				std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+			const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+				deadline - std::chrono::steady_clock::now());
 			pollfd pfd{fd, POLLOUT, 0};
 			if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) == 0) {
 				errno = ETIMEDOUT;

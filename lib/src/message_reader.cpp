@@ -94,7 +94,8 @@ MessageReader::Result MessageReader::read(int fd, int timeout_ms)
 		} else {
 			// Data goes straight to its place in the message; a record longer
 			// than announced spills into record_ and is caught by check_chunk.
-			const size_t want = std::min<uint64_t>(max_chunk_data, expected_.total_data_size - expected_.received);
+			const size_t want =
+				std::min<uint64_t>(max_chunk_data, expected_.total_data_size - expected_.received);
 			iov[1] = {assembly_.get() + expected_.received, want};
 			iov[2] = {record_, max_chunk_data - want};
 			iov_count = want == max_chunk_data ? 2 : 3;
@@ -113,8 +114,9 @@ MessageReader::Result MessageReader::read(int fd, int timeout_ms)
 			if (received < 0 && error != ECONNRESET)
 				return fail(std::string("receive: ") + std::strerror(error));
 			if (mid_message) {
-				error_ = "peer closed the connection after chunk " + std::to_string(expected_.next_idx) +
-				         " of " + std::to_string(expected_.total_chunks);
+				error_ = "peer closed the connection after chunk " +
+				         std::to_string(expected_.next_idx) + " of " +
+				         std::to_string(expected_.total_chunks);
 				reset();
 			}
 			return Result::closed;
@@ -139,7 +141,8 @@ MessageReader::Result MessageReader::read(int fd, int timeout_ms)
 				assembly_capacity_ = 0;
 				assembly_.reset(new (std::nothrow) uint8_t[header.total_data_size]);
 				if (!assembly_)
-					return fail("cannot allocate " + std::to_string(header.total_data_size) + " bytes");
+					return fail("cannot allocate " + std::to_string(header.total_data_size) +
+					            " bytes");
 				assembly_capacity_ = header.total_data_size;
 			}
 			std::memcpy(assembly_.get(), record_, header.chunk_data_size);

@@ -53,9 +53,10 @@ struct ModuleRegistry::Table {
 	void insert(std::shared_ptr<Entry> entry)
 	{
 		const int32_t id = entry->id;
-		entries.insert(std::upper_bound(entries.begin(), entries.end(), id,
-		                                [](int32_t key, const std::shared_ptr<Entry> &e) { return key < e->id; }),
-		               std::move(entry));
+		entries.insert(
+			std::upper_bound(entries.begin(), entries.end(), id,
+		                         [](int32_t key, const std::shared_ptr<Entry> &e) { return key < e->id; }),
+			std::move(entry));
 	}
 };
 
@@ -140,10 +141,7 @@ bool ModuleRegistry::Retired::wait_drained_keeping_module(std::chrono::steady_cl
 	return true;
 }
 
-uint64_t ModuleRegistry::Retired::calls_in_flight() const noexcept
-{
-	return entry_ ? entry_->in_flight.load() : 0;
-}
+uint64_t ModuleRegistry::Retired::calls_in_flight() const noexcept { return entry_ ? entry_->in_flight.load() : 0; }
 
 ModuleRegistry::ModuleRegistry() : table_(std::make_shared<const Table>()) {}
 ModuleRegistry::~ModuleRegistry() = default;
@@ -189,8 +187,9 @@ ModuleRegistry::Retired ModuleRegistry::replace(int32_t id, std::shared_ptr<Modu
 	auto table = std::make_shared<Table>(*table_);
 	auto it = table->at(id, "replace");
 	if (new_id != id && table->find(new_id) != nullptr)
-		throw DuplicateModuleError("replace module " + std::to_string(id) + ": the new build claims module ID " +
-		                           std::to_string(new_id) + ", which is already registered");
+		throw DuplicateModuleError("replace module " + std::to_string(id) +
+		                           ": the new build claims module ID " + std::to_string(new_id) +
+		                           ", which is already registered");
 	Retired retired;
 	retired.entry_ = *it;
 	retired.module = (*it)->module;
@@ -236,7 +235,8 @@ ModuleRegistry::Retired ModuleRegistry::replace_handing_over(int32_t id, std::sh
 	if (!replacement)
 		throw Error("replace module " + std::to_string(id) + ": null module");
 	if (replacement->id() != id)
-		throw Error("replace module " + std::to_string(id) + ": a build that hands its state over must keep the ID (it claims " +
+		throw Error("replace module " + std::to_string(id) +
+		            ": a build that hands its state over must keep the ID (it claims " +
 		            std::to_string(replacement->id()) + ")");
 	const std::lock_guard writer(writer_mutex_);
 
@@ -263,7 +263,8 @@ ModuleRegistry::Retired ModuleRegistry::replace_handing_over(int32_t id, std::sh
 	};
 	try {
 		if (!retired.wait_drained_keeping_module(deadline))
-			throw Error("replace module " + std::to_string(id) + ": " + std::to_string(retired.calls_in_flight()) +
+			throw Error("replace module " + std::to_string(id) + ": " +
+			            std::to_string(retired.calls_in_flight()) +
 			            " call(s) still running at the deadline; the old module keeps serving");
 		handover(*previous->module, *held->module);
 	} catch (...) {

@@ -93,7 +93,8 @@ private:
 					return;
 				if (error == EINTR || error == ECONNABORTED)
 					continue;
-				log::error("server", "accept on " + options_.socket_path.string() + ": " + std::strerror(error));
+				log::error("server",
+				           "accept on " + options_.socket_path.string() + ": " + std::strerror(error));
 				// Out of descriptors or memory: back off instead of spinning.
 				std::this_thread::sleep_for(std::chrono::milliseconds(10));
 				continue;
@@ -175,10 +176,7 @@ ModuleRegistry &DomainSocketServer::modules() noexcept { return impl_->registry_
 
 void DomainSocketServer::start() { impl_->start(); }
 
-bool DomainSocketServer::shutdown(std::chrono::milliseconds drain_deadline)
-{
-	return impl_->shutdown(drain_deadline);
-}
+bool DomainSocketServer::shutdown(std::chrono::milliseconds drain_deadline) { return impl_->shutdown(drain_deadline); }
 
 ServerStats DomainSocketServer::stats() const noexcept { return impl_->stats(); }
 

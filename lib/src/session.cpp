@@ -47,8 +47,8 @@ void Session::run()
 
 bool Session::dispatch(std::span<const uint8_t> message)
 {
-	const auto call = codec::decode_call(
-		std::string_view(reinterpret_cast<const char *>(message.data()), message.size()));
+	const auto call =
+		codec::decode_call(std::string_view(reinterpret_cast<const char *>(message.data()), message.size()));
 	if (!call)
 		return send(-1, Status::FAILED_UNMARSHAL_CALL, false);
 
@@ -63,12 +63,12 @@ bool Session::dispatch(std::span<const uint8_t> message)
 	try {
 		status = lease.module().handle_call(context, body, response_);
 	} catch (const std::exception &e) {
-		log::warn("server", "module " + std::to_string(call->module) + " method " + std::to_string(call->method) +
-		                            " threw: " + e.what());
+		log::warn("server", "module " + std::to_string(call->module) + " method " +
+		                            std::to_string(call->method) + " threw: " + e.what());
 		status = Status::FAILURE;
 	} catch (...) {
-		log::warn("server", "module " + std::to_string(call->module) + " method " + std::to_string(call->method) +
-		                            " threw a non-standard exception");
+		log::warn("server", "module " + std::to_string(call->module) + " method " +
+		                            std::to_string(call->method) + " threw a non-standard exception");
 		status = Status::FAILURE;
 	}
 	lease.record(status);

@@ -22,7 +22,7 @@ std::string describe(const std::filesystem::path &path) { return "socket " + pat
 /// Deals with whatever is at `path` before we bind there.
 void clear_path(const std::filesystem::path &path, bool unlink_stale)
 {
-	struct stat info{};
+	struct stat info {};
 	if (::lstat(path.c_str(), &info) != 0) {
 		if (errno == ENOENT)
 			return;
@@ -83,10 +83,11 @@ ListeningSocket listen_at(const std::filesystem::path &path, mode_t mode, bool u
 	if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
 		const int error = errno;
 		if (error == EEXIST)
-			throw Error(describe(path) + ": socket in use: something was created at the path while starting");
+			throw Error(describe(path) +
+			            ": socket in use: something was created at the path while starting");
 		throw SystemError(describe(path) + ": moving the socket into place", error);
 	}
-	struct stat info{};
+	struct stat info {};
 	if (::lstat(path.c_str(), &info) == 0) {
 		socket.device = info.st_dev;
 		socket.inode = info.st_ino;
@@ -96,7 +97,7 @@ ListeningSocket listen_at(const std::filesystem::path &path, mode_t mode, bool u
 
 void remove_socket_file(const std::filesystem::path &path, const ListeningSocket &socket) noexcept
 {
-	struct stat info{};
+	struct stat info {};
 	if (::lstat(path.c_str(), &info) != 0)
 		return;
 	// Someone else's socket now stands there (e.g. a newer server): leave it.

@@ -93,9 +93,9 @@ extern "C" {
  * NUL-terminated UTF-8; `name` matches [A-Za-z0-9_.-]+.
  */
 struct drpc_plugin_info {
-	char magic[8];      /**< DRPC_PLUGIN_INFO_MAGIC, NUL included */
+	char magic[8];        /**< DRPC_PLUGIN_INFO_MAGIC, NUL included */
 	uint32_t abi_version; /**< DRPC_PLUGIN_ABI_VERSION the plugin was built for */
-	int32_t module_id;  /**< the dRPC module ID this plugin serves */
+	int32_t module_id;    /**< the dRPC module ID this plugin serves */
 	char name[DRPC_PLUGIN_NAME_MAX];
 	char version[DRPC_PLUGIN_VERSION_MAX];
 };
@@ -109,13 +109,13 @@ struct drpc_error {
 /** Who is calling and what, handed to every call(). */
 #define DRPC_CALL_INFO_VERSION 1u
 struct drpc_call_info {
-	uint32_t version;  /**< DRPC_CALL_INFO_VERSION */
+	uint32_t version; /**< DRPC_CALL_INFO_VERSION */
 	int32_t module;
 	int32_t method;
-	int32_t peer_pid;  /**< the client's SO_PEERCRED credentials */
+	int32_t peer_pid; /**< the client's SO_PEERCRED credentials */
 	uint32_t peer_uid;
 	uint32_t peer_gid;
-	int64_t sequence;  /**< the Call's sequence, echoed by the host */
+	int64_t sequence; /**< the Call's sequence, echoed by the host */
 };
 
 /**
@@ -126,7 +126,7 @@ struct drpc_call_info {
 struct drpc_output {
 	uint32_t version; /**< DRPC_OUTPUT_VERSION */
 	uint32_t reserved;
-	void *host_data;  /**< pass back to reserve() unchanged */
+	void *host_data; /**< pass back to reserve() unchanged */
 	/**
 	 * Returns a host buffer of exactly `size` bytes for the plugin to fill,
 	 * valid until the calling function returns; NULL when `size` exceeds
@@ -160,8 +160,8 @@ struct drpc_plugin {
 	 * NULL when empty). Returns a DRPC_STATUS_*; on SUCCESS the answer is
 	 * what was written through `out`.
 	 */
-	int32_t (*call)(void *instance, const struct drpc_call_info *info, const uint8_t *body,
-	                uint64_t body_len, struct drpc_output *out);
+	int32_t (*call)(void *instance, const struct drpc_call_info *info, const uint8_t *body, uint64_t body_len,
+	                struct drpc_output *out);
 
 	/**
 	 * Optional (NULL when the plugin does not hand its state over on
@@ -174,8 +174,7 @@ struct drpc_plugin {
 	 * Optional, present exactly when export_state is. Loads state written
 	 * by export_state() of an earlier build of the same module.
 	 */
-	int32_t (*import_state)(void *instance, const uint8_t *state, uint64_t state_len,
-	                        struct drpc_error *error);
+	int32_t (*import_state)(void *instance, const uint8_t *state, uint64_t state_len, struct drpc_error *error);
 };
 
 /** The signature of the exported entry symbol. */

@@ -164,8 +164,7 @@ public:
  * request answers FAILED_UNMARSHAL_PAYLOAD, a response that cannot be encoded
  * answers FAILED_MARSHAL, an unregistered method UNKNOWN_METHOD.
  */
-template <class Derived>
-class TypedModule : public Module {
+template <class Derived> class TypedModule : public Module {
 public:
 	Status call(const CallContext &context, std::span<const uint8_t> body, Output &out) final
 	{
@@ -181,8 +180,7 @@ protected:
 	using Handler = Status (Derived::*)(const CallContext &, const Request &, Response &);
 
 	/// Routes `method` to `handler`; a second registration of one ID throws.
-	template <class Request, class Response>
-	void on(int32_t method, Handler<Request, Response> handler)
+	template <class Request, class Response> void on(int32_t method, Handler<Request, Response> handler)
 	{
 		for (const Method &existing : methods_) {
 			if (existing.id == method)
@@ -190,8 +188,8 @@ protected:
 		}
 		methods_.push_back({method, [handler](Derived &self, const CallContext &context,
 		                                      std::span<const uint8_t> body, Output &out) {
-			                    return invoke_typed<Request, Response>(self, handler, context, body, out);
-		                    }});
+					    return invoke_typed<Request, Response>(self, handler, context, body, out);
+				    }});
 	}
 
 private:
@@ -237,8 +235,7 @@ inline void set_error(drpc_error *error, const char *message) noexcept
 	error->message[sizeof(error->message) - 1] = '\0';
 }
 
-template <size_t N>
-consteval void copy_text(char (&to)[N], std::string_view from)
+template <size_t N> consteval void copy_text(char (&to)[N], std::string_view from)
 {
 	if (from.empty() || from.size() >= N)
 		throw "drpc plugin name/version: empty or too long for struct drpc_plugin_info";
@@ -263,8 +260,7 @@ consteval drpc_plugin_info make_info(int32_t module_id, std::string_view name, s
 	return info;
 }
 
-template <class T>
-void *create(const char *config_json, uint64_t config_len, drpc_error *error) noexcept
+template <class T> void *create(const char *config_json, uint64_t config_len, drpc_error *error) noexcept
 {
 	try {
 		if constexpr (std::is_constructible_v<T, const Config &>) {
@@ -281,8 +277,7 @@ void *create(const char *config_json, uint64_t config_len, drpc_error *error) no
 	return nullptr;
 }
 
-template <class T>
-void destroy(void *instance) noexcept
+template <class T> void destroy(void *instance) noexcept
 {
 	// A destructor that throws would terminate: that is the plugin's bug to fix.
 	delete static_cast<T *>(static_cast<Module *>(instance));
@@ -304,8 +299,7 @@ inline int32_t call(void *instance, const drpc_call_info *info, const uint8_t *b
 	}
 }
 
-template <class T>
-int32_t export_state(void *instance, drpc_output *out, drpc_error *error) noexcept
+template <class T> int32_t export_state(void *instance, drpc_output *out, drpc_error *error) noexcept
 {
 	try {
 		Output output(*out);
@@ -334,8 +328,7 @@ int32_t import_state(void *instance, const uint8_t *state, uint64_t state_len, d
 	return DRPC_STATUS_FAILURE;
 }
 
-template <class T>
-constexpr drpc_plugin make_plugin(const drpc_plugin_info *info)
+template <class T> constexpr drpc_plugin make_plugin(const drpc_plugin_info *info)
 {
 	static_assert(std::is_base_of_v<Module, T>, "a drpc plugin class derives from drpc::plugin::Module");
 	drpc_plugin plugin{
@@ -357,16 +350,17 @@ constexpr drpc_plugin make_plugin(const drpc_plugin_info *info)
  * `version` string literals (checked at compile time against the limits of
  * struct drpc_plugin_info).
  */
-#define DRPC_PLUGIN(ModuleClass, module_id, name, version)                                           \
-	extern "C" {                                                                                      \
-	[[gnu::section(DRPC_PLUGIN_INFO_SECTION), gnu::used]] constinit const drpc_plugin_info           \
-		drpc_plugin_info_record = ::drpc::plugin::detail::make_info((module_id), (name), (version)); \
-	[[gnu::visibility("default")]] const drpc_plugin *drpc_plugin_entry(void) noexcept               \
-	{                                                                                                 \
-		static constexpr drpc_plugin descriptor =                                                     \
-			::drpc::plugin::detail::make_plugin<ModuleClass>(&drpc_plugin_info_record);               \
-		return &descriptor;                                                                           \
-	}                                                                                                 \
+#define DRPC_PLUGIN(ModuleClass, module_id, name, version)                                                             \
+	extern "C" {                                                                                                   \
+	[[gnu::section(DRPC_PLUGIN_INFO_SECTION),                                                                      \
+	  gnu::used]] constinit const drpc_plugin_info drpc_plugin_info_record =                                       \
+		::drpc::plugin::detail::make_info((module_id), (name), (version));                                     \
+	[[gnu::visibility("default")]] const drpc_plugin *drpc_plugin_entry(void) noexcept                             \
+	{                                                                                                              \
+		static constexpr drpc_plugin descriptor =                                                              \
+			::drpc::plugin::detail::make_plugin<ModuleClass>(&drpc_plugin_info_record);                    \
+		return &descriptor;                                                                                    \
+	}                                                                                                              \
 	}
 
 #endif // DRPC_PLUGIN_HPP

@@ -44,7 +44,8 @@ Limits parse_limits(std::string_view config_json)
 		throw std::invalid_argument(std::string("kv config: not valid JSON: ") + e.what());
 	}
 	if (!config.is_object())
-		throw std::invalid_argument("kv config: expected a JSON object, got " + std::string(config.type_name()));
+		throw std::invalid_argument("kv config: expected a JSON object, got " +
+		                            std::string(config.type_name()));
 
 	Limits limits;
 	for (const auto &[key, value] : config.items()) {
@@ -56,8 +57,9 @@ Limits parse_limits(std::string_view config_json)
 			}
 		}
 		if (!known)
-			throw std::invalid_argument("kv config: unknown key '" + key +
-			                            "' (known: max_keys, max_key_bytes, max_value_bytes, max_list_keys)");
+			throw std::invalid_argument(
+				"kv config: unknown key '" + key +
+				"' (known: max_keys, max_key_bytes, max_value_bytes, max_list_keys)");
 	}
 	return limits;
 }

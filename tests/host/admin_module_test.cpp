@@ -51,10 +51,7 @@ struct Answer {
 };
 
 /// Someone who is neither root nor the user the tests run as.
-uid_t stranger_uid()
-{
-	return ::geteuid() == 4711 ? 4712 : 4711;
-}
+uid_t stranger_uid() { return ::geteuid() == 4711 ? 4712 : 4711; }
 
 /// A plugins directory with a manager over it and the admin module in front.
 struct Fixture {
@@ -64,8 +61,8 @@ struct Fixture {
 	drpc::host::PluginDirectory directory{dir.path(), true};
 	drpc::ModuleRegistry registry;
 	drpc::host::PluginManager manager{loader, directory, registry, 5s};
-	drpc::ServerStats server_stats{.sessions_open = 2, .sessions_total = 5, .sessions_refused = 1,
-	                               .calls_served = 17};
+	drpc::ServerStats server_stats{
+		.sessions_open = 2, .sessions_total = 5, .sessions_refused = 1, .calls_served = 17};
 	AdminModule admin{manager, [this] { return server_stats; }, std::chrono::steady_clock::now() - 1500ms};
 
 	Answer call(AdminMethod method, const std::string &body, uid_t uid = ::geteuid(), size_t limit = 1 << 20)
@@ -76,7 +73,9 @@ struct Fixture {
 	Answer call(int32_t method, const std::string &body, uid_t uid = ::geteuid(), size_t limit = 1 << 20)
 	{
 		Body out(limit);
-		const drpc::CallContext context{.module = drpc::host::admin_module_id, .method = method, .sequence = 1,
+		const drpc::CallContext context{.module = drpc::host::admin_module_id,
+		                                .method = method,
+		                                .sequence = 1,
 		                                .peer = {.pid = 1234, .uid = uid, .gid = 0}};
 		const drpc::Status status = admin.handle_call(
 			context, std::span(reinterpret_cast<const uint8_t *>(body.data()), body.size()), out);
@@ -85,7 +84,8 @@ struct Fixture {
 
 	admin::ListModulesResponse list(uid_t uid = ::geteuid())
 	{
-		const Answer answer = call(AdminMethod::list_modules, admin::ListModulesRequest().SerializeAsString(), uid);
+		const Answer answer =
+			call(AdminMethod::list_modules, admin::ListModulesRequest().SerializeAsString(), uid);
 		REQUIRE(answer.status == drpc::Status::SUCCESS);
 		admin::ListModulesResponse response;
 		REQUIRE(response.ParseFromString(answer.body));
@@ -136,10 +136,7 @@ struct Fixture {
 	}
 };
 
-bool contains(const std::string &text, const std::string &part)
-{
-	return text.find(part) != std::string::npos;
-}
+bool contains(const std::string &text, const std::string &part) { return text.find(part) != std::string::npos; }
 
 } // namespace
 
@@ -272,14 +269,14 @@ TEST_CASE("admin: operations that cannot be done answer SUCCESS with ok = false 
 		{"LOAD of a missing file", [](Fixture &f) { return f.load("missing.so"); }, "missing.so"},
 		{"LOAD of a refused plugin", [](Fixture &f) { return f.load("wrong_abi.so"); }, "wrong_abi.so"},
 		{"LOAD of a file outside the plugins directory", [](Fixture &f) { return f.load("/tmp/outside.so"); },
-		 "plugins directory"},
+	         "plugins directory"},
 		{"LOAD of nothing", [](Fixture &f) { return f.load(""); }, "needs a path"},
 		{"UNLOAD of a module nobody serves", [](Fixture &f) { return f.unload(77); }, "77"},
 		{"RELOAD of a module nobody serves", [](Fixture &f) { return f.reload(77); }, "77"},
 		{"UNLOAD of the admin module", [](Fixture &f) { return f.unload(0x7FFF0000); },
-		 "built-in admin module; it cannot be unloaded"},
+	         "built-in admin module; it cannot be unloaded"},
 		{"RELOAD of the admin module", [](Fixture &f) { return f.reload(0x7FFF0000); },
-		 "built-in admin module; it cannot be reloaded"},
+	         "built-in admin module; it cannot be reloaded"},
 		{"UNLOAD of another reserved ID", [](Fixture &f) { return f.unload(0x7FFF0001); }, "reserved range"},
 		{"RELOAD of the last reserved ID", [](Fixture &f) { return f.reload(0x7FFFFFFF); }, "reserved range"},
 	};
@@ -393,7 +390,8 @@ TEST_CASE("admin: bad calls get the status that names the failure")
 	SUBCASE("an answer over the server's message limit")
 	{
 		REQUIRE(fixture.load("good.so").ok());
-		CHECK(fixture.call(AdminMethod::list_modules, "", ::geteuid(), 8).status == drpc::Status::FAILED_MARSHAL);
+		CHECK(fixture.call(AdminMethod::list_modules, "", ::geteuid(), 8).status ==
+		      drpc::Status::FAILED_MARSHAL);
 	}
 	SUBCASE("failed calls count in the admin module's own row")
 	{

@@ -12,10 +12,7 @@ using drpc::host::UsageError;
 
 namespace {
 
-CliOptions parse(std::vector<const char *> args)
-{
-	return parse_command_line(args);
-}
+CliOptions parse(std::vector<const char *> args) { return parse_command_line(args); }
 
 std::string usage_error(std::vector<const char *> args)
 {
@@ -42,8 +39,8 @@ TEST_CASE("cli: no arguments")
 
 TEST_CASE("cli: every flag, long, short and with '='")
 {
-	const CliOptions spaced = parse({"--config", "c.json", "--socket", "/run/s.sock", "--plugins", "p",
-	                                 "--log-level", "debug"});
+	const CliOptions spaced =
+		parse({"--config", "c.json", "--socket", "/run/s.sock", "--plugins", "p", "--log-level", "debug"});
 	CHECK(spaced.config == std::filesystem::path("c.json"));
 	CHECK(spaced.socket == std::filesystem::path("/run/s.sock"));
 	CHECK(spaced.plugins == std::filesystem::path("p"));
@@ -82,10 +79,7 @@ TEST_CASE("cli: usage errors")
 		{"value for a switch", {"--help=yes"}, "--help takes no value"},
 	};
 	for (const Case &c : cases) {
-		SUBCASE(c.name)
-		{
-			CHECK(usage_error(c.args).find(c.expected) != std::string::npos);
-		}
+		SUBCASE(c.name) { CHECK(usage_error(c.args).find(c.expected) != std::string::npos); }
 	}
 }
 
@@ -94,7 +88,8 @@ TEST_CASE("cli: flags override the config, relative to the current directory")
 	drpc::host::HostConfig config;
 	config.socket.path = "/etc/x.sock";
 	config.log_level = drpc::log::Level::info;
-	drpc::host::apply_overrides(parse({"--socket", "s.sock", "--plugins", "/opt/p", "--log-level", "warn"}), config);
+	drpc::host::apply_overrides(parse({"--socket", "s.sock", "--plugins", "/opt/p", "--log-level", "warn"}),
+	                            config);
 	CHECK(config.socket.path == std::filesystem::current_path() / "s.sock");
 	CHECK(config.plugins.directory == "/opt/p");
 	CHECK(config.log_level == drpc::log::Level::warn);

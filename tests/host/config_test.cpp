@@ -93,18 +93,21 @@ TEST_CASE("config: errors name the key")
 		{"unknown nested key", R"({"socket": {"modee": "0600"}})", "socket.modee: unknown key"},
 		{"section not an object", R"({"limits": 5})", "limits: expected an object"},
 		{"negative integer", R"({"limits": {"max_message_bytes": -1}})",
-		 "limits.max_message_bytes: expected an unsigned integer"},
+	         "limits.max_message_bytes: expected an unsigned integer"},
 		{"float", R"({"limits": {"max_message_bytes": 1.5}})",
-		 "limits.max_message_bytes: expected an unsigned integer"},
+	         "limits.max_message_bytes: expected an unsigned integer"},
 		{"string for a number", R"({"limits": {"max_sessions": "10"}})",
-		 "limits.max_sessions: expected an unsigned integer"},
-		{"out of range", R"({"limits": {"max_sessions": 0}})", "limits.max_sessions: 0 is out of range 1..1000000"},
+	         "limits.max_sessions: expected an unsigned integer"},
+		{"out of range", R"({"limits": {"max_sessions": 0}})",
+	         "limits.max_sessions: 0 is out of range 1..1000000"},
 		{"message limit too small", R"({"limits": {"max_message_bytes": 10}})",
-		 "limits.max_message_bytes: 10 is out of range"},
-		{"threads out of range", R"({"server": {"spare_threads": 100000}})", "server.spare_threads: 100000 is out"},
+	         "limits.max_message_bytes: 10 is out of range"},
+		{"threads out of range", R"({"server": {"spare_threads": 100000}})",
+	         "server.spare_threads: 100000 is out"},
 		{"timeout as a string", R"({"server": {"shutdown_timeout_ms": "5s"}})",
-		 "server.shutdown_timeout_ms: expected an unsigned integer"},
-		{"bool as a string", R"({"socket": {"unlink_stale": "yes"}})", "socket.unlink_stale: expected true or false"},
+	         "server.shutdown_timeout_ms: expected an unsigned integer"},
+		{"bool as a string", R"({"socket": {"unlink_stale": "yes"}})",
+	         "socket.unlink_stale: expected true or false"},
 		{"mode as a number", R"({"socket": {"mode": 384}})", "socket.mode: expected a string"},
 		{"mode not octal", R"({"socket": {"mode": "0800"}})", "socket.mode: expected an octal mode"},
 		{"mode too long", R"({"socket": {"mode": "01777"}})", "socket.mode: expected an octal mode"},
@@ -130,8 +133,8 @@ TEST_CASE("config: errors name the key")
 
 TEST_CASE("config: equal keys in different objects are fine")
 {
-	CHECK_NOTHROW((void)parse_config(R"({"modules": {"a": {"x": 1}, "b": {"x": 2}}, "socket": {"path": "s"}})",
-	                                 "/"));
+	CHECK_NOTHROW(
+		(void)parse_config(R"({"modules": {"a": {"x": 1}, "b": {"x": 2}}, "socket": {"path": "s"}})", "/"));
 }
 
 TEST_CASE("config: octal modes")
@@ -156,7 +159,8 @@ TEST_CASE("config: files")
 			(void)drpc::host::load_config_file(dir / "bad.json");
 			FAIL("accepted");
 		} catch (const ConfigError &e) {
-			CHECK(std::string(e.what()) == "config " + (dir / "bad.json").string() + ": socket.modee: unknown key");
+			CHECK(std::string(e.what()) ==
+			      "config " + (dir / "bad.json").string() + ": socket.modee: unknown key");
 		}
 	}
 	SUBCASE("a missing file")
@@ -173,7 +177,8 @@ TEST_CASE("config: files")
 
 TEST_CASE("config: the shipped config/drpc-host.json")
 {
-	const HostConfig config = drpc::host::load_config_file(std::filesystem::path(DRPC_CONFIG_DIR) / "drpc-host.json");
+	const HostConfig config =
+		drpc::host::load_config_file(std::filesystem::path(DRPC_CONFIG_DIR) / "drpc-host.json");
 	CHECK(config.socket.path == "/tmp/drpc-host.sock");
 	CHECK(config.socket.mode == 0600);
 	REQUIRE(config.modules.count("kv") == 1);

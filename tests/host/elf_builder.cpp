@@ -13,10 +13,7 @@ Elf64_Ehdr ElfImage::header() const
 	return header;
 }
 
-void ElfImage::set_header(const Elf64_Ehdr &header)
-{
-	std::memcpy(bytes.data(), &header, sizeof(header));
-}
+void ElfImage::set_header(const Elf64_Ehdr &header) { std::memcpy(bytes.data(), &header, sizeof(header)); }
 
 Elf64_Shdr ElfImage::section(size_t index) const
 {

@@ -69,16 +69,29 @@ TEST_CASE("elf: files that are not ELF shared objects")
 	const Case cases[] = {
 		{"empty", "", "no ELF magic"},
 		{"text", "this is not a plugin\n", "no ELF magic"},
-		{"three bytes of magic", "\x7f" "EL", "no ELF magic"},
-		{"magic only", "\x7f" "ELF", "malformed"},
-		{"32-bit", std::string("\x7f" "ELF\x01\x01\x01", 7) + std::string(57, '\0'), "not a 64-bit ELF"},
-		{"other byte order", std::string("\x7f" "ELF\x02\x02\x01", 7) + std::string(57, '\0'), "byte order"},
+		{"three bytes of magic",
+	         "\x7f"
+	         "EL",
+	         "no ELF magic"},
+		{"magic only",
+	         "\x7f"
+	         "ELF",
+	         "malformed"},
+		{"32-bit",
+	         std::string("\x7f"
+	                     "ELF\x01\x01\x01",
+	                     7) +
+	                 std::string(57, '\0'),
+	         "not a 64-bit ELF"},
+		{"other byte order",
+	         std::string("\x7f"
+	                     "ELF\x02\x02\x01",
+	                     7) +
+	                 std::string(57, '\0'),
+	         "byte order"},
 	};
 	for (const Case &c : cases) {
-		SUBCASE(c.name)
-		{
-			CHECK(failure(bytes_of(c.bytes)).find(c.expected) != std::string::npos);
-		}
+		SUBCASE(c.name) { CHECK(failure(bytes_of(c.bytes)).find(c.expected) != std::string::npos); }
 	}
 }
 
@@ -129,32 +142,33 @@ TEST_CASE("elf: hostile headers are refused, never followed")
 	const Case cases[] = {
 		{"no section table", edit_header([](Elf64_Ehdr &h) { h.e_shoff = 0; }), "no section header table"},
 		{"table offset past the end", edit_header([](Elf64_Ehdr &h) { h.e_shoff = huge; }), "do not fit"},
-		{"table offset wraps", edit_header([](Elf64_Ehdr &h) { h.e_shoff = std::numeric_limits<uint64_t>::max(); }),
-		 "do not fit"},
+		{"table offset wraps",
+	         edit_header([](Elf64_Ehdr &h) { h.e_shoff = std::numeric_limits<uint64_t>::max(); }), "do not fit"},
 		{"too many sections", edit_header([](Elf64_Ehdr &h) { h.e_shnum = 0xfeff; }), "do not fit"},
 		{"wrong entry size", edit_header([](Elf64_Ehdr &h) { h.e_shentsize = 32; }), "section header size 32"},
 		{"small header size", edit_header([](Elf64_Ehdr &h) { h.e_ehsize = 10; }), "ELF header size 10"},
 		{"name table index out of range", edit_header([](Elf64_Ehdr &h) { h.e_shstrndx = 7; }),
-		 "name table index 7"},
+	         "name table index 7"},
 		{"name table index zero", edit_header([](Elf64_Ehdr &h) { h.e_shstrndx = 0; }), "name table index 0"},
 		{"name table not a string table",
-		 edit_section(ElfImage::names_index, [](Elf64_Shdr &s) { s.sh_type = SHT_PROGBITS; }), "SHT_STRTAB"},
+	         edit_section(ElfImage::names_index, [](Elf64_Shdr &s) { s.sh_type = SHT_PROGBITS; }), "SHT_STRTAB"},
 		{"name table past the end",
-		 edit_section(ElfImage::names_index, [](Elf64_Shdr &s) { s.sh_size = huge; }), "past the end"},
+	         edit_section(ElfImage::names_index, [](Elf64_Shdr &s) { s.sh_size = huge; }), "past the end"},
 		{"name offset past the table",
-		 edit_section(ElfImage::info_index, [](Elf64_Shdr &s) { s.sh_name = 1000000; }), "outside the name table"},
-		{"name not terminated",
-		 edit_section(ElfImage::names_index, [](Elf64_Shdr &s) { s.sh_size = 14; }), "not NUL-terminated"},
+	         edit_section(ElfImage::info_index, [](Elf64_Shdr &s) { s.sh_name = 1000000; }),
+	         "outside the name table"},
+		{"name not terminated", edit_section(ElfImage::names_index, [](Elf64_Shdr &s) { s.sh_size = 14; }),
+	         "not NUL-terminated"},
 		{"section offset past the end",
-		 edit_section(ElfImage::info_index, [](Elf64_Shdr &s) { s.sh_offset = huge; }), "past the end"},
+	         edit_section(ElfImage::info_index, [](Elf64_Shdr &s) { s.sh_offset = huge; }), "past the end"},
 		{"section size past the end",
-		 edit_section(ElfImage::info_index, [](Elf64_Shdr &s) { s.sh_size = 1 << 20; }), "past the end"},
+	         edit_section(ElfImage::info_index, [](Elf64_Shdr &s) { s.sh_size = 1 << 20; }), "past the end"},
 		{"section without contents",
-		 edit_section(ElfImage::info_index, [](Elf64_Shdr &s) { s.sh_type = SHT_NOBITS; }), "no contents"},
+	         edit_section(ElfImage::info_index, [](Elf64_Shdr &s) { s.sh_type = SHT_NOBITS; }), "no contents"},
 		{"two info sections", edit_section(ElfImage::names_index, [](Elf64_Shdr &s) { s.sh_name = 11; }),
-		 "two sections are named"},
+	         "two sections are named"},
 		{"extended numbering with a huge count",
-		 [](ElfImage &image) {
+	         [](ElfImage &image) {
 			 Elf64_Ehdr header = image.header();
 			 header.e_shnum = 0;
 			 image.set_header(header);
@@ -162,7 +176,7 @@ TEST_CASE("elf: hostile headers are refused, never followed")
 			 first.sh_size = huge;
 			 image.set_section(0, first);
 		 },
-		 "do not fit"},
+	         "do not fit"},
 	};
 	for (const Case &c : cases) {
 		SUBCASE(c.name)

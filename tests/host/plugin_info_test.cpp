@@ -32,8 +32,8 @@ std::string refusal(const std::vector<uint8_t> &image)
 TEST_CASE("plugin info: read from a real plugin file")
 {
 	const std::string file = host_test::read_file(host_test::test_plugin("good"));
-	const drpc_plugin_info info = drpc::host::read_plugin_info(
-		std::span(reinterpret_cast<const uint8_t *>(file.data()), file.size()));
+	const drpc_plugin_info info =
+		drpc::host::read_plugin_info(std::span(reinterpret_cast<const uint8_t *>(file.data()), file.size()));
 	CHECK(info.module_id == 4242);
 	CHECK(std::string(info.name) == "good");
 	CHECK(std::string(info.version) == "1.2.3");
@@ -49,17 +49,19 @@ TEST_CASE("plugin info: bad records are refused with the reason")
 	};
 	const Case cases[] = {
 		{"bad magic", [](drpc_plugin_info &i) { i.magic[0] = 'X'; }, "bad magic"},
-		{"ABI 999", [](drpc_plugin_info &i) { i.abi_version = 999; }, "plugin ABI version 999, this host speaks 1"},
+		{"ABI 999", [](drpc_plugin_info &i) { i.abi_version = 999; },
+	         "plugin ABI version 999, this host speaks 1"},
 		{"empty name", [](drpc_plugin_info &i) { i.name[0] = '\0'; }, "name is empty"},
 		{"unterminated name", [](drpc_plugin_info &i) { std::memset(i.name, 'a', sizeof(i.name)); },
-		 "name is not NUL-terminated"},
-		{"name with a slash", [](drpc_plugin_info &i) { std::strcpy(i.name, "a/b"); }, "outside [A-Za-z0-9_.-]"},
+	         "name is not NUL-terminated"},
+		{"name with a slash", [](drpc_plugin_info &i) { std::strcpy(i.name, "a/b"); },
+	         "outside [A-Za-z0-9_.-]"},
 		{"name with a newline", [](drpc_plugin_info &i) { std::strcpy(i.name, "a\nb"); }, "outside"},
 		{"empty version", [](drpc_plugin_info &i) { i.version[0] = '\0'; }, "version is empty"},
 		{"unterminated version", [](drpc_plugin_info &i) { std::memset(i.version, '1', sizeof(i.version)); },
-		 "version is not NUL-terminated"},
+	         "version is not NUL-terminated"},
 		{"version with a control character", [](drpc_plugin_info &i) { std::strcpy(i.version, "1\x1b[2J"); },
-		 "not printable"},
+	         "not printable"},
 	};
 	for (const Case &c : cases) {
 		SUBCASE(c.name)
@@ -85,14 +87,16 @@ TEST_CASE("plugin info: section size")
 	}
 	SUBCASE("padded record")
 	{
-		CHECK(refusal(make_elf(record + std::string(8, '\0')).bytes).find("holds 120 bytes") != std::string::npos);
+		CHECK(refusal(make_elf(record + std::string(8, '\0')).bytes).find("holds 120 bytes") !=
+		      std::string::npos);
 	}
 	SUBCASE("another ABI's record size is refused for its version")
 	{
 		drpc_plugin_info future = info;
 		future.abi_version = 2;
 		const std::string bigger(reinterpret_cast<const char *>(&future), sizeof(future));
-		CHECK(refusal(make_elf(bigger + std::string(64, '\0')).bytes).find("ABI version 2") != std::string::npos);
+		CHECK(refusal(make_elf(bigger + std::string(64, '\0')).bytes).find("ABI version 2") !=
+		      std::string::npos);
 	}
 	SUBCASE("no section at all")
 	{

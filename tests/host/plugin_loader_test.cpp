@@ -90,10 +90,7 @@ struct Plugins {
 	PluginSet set;
 };
 
-bool constructor_ran(const char *tag)
-{
-	return std::getenv((std::string("DRPC_TEST_RAN_") + tag).c_str()) != nullptr;
-}
+bool constructor_ran(const char *tag) { return std::getenv((std::string("DRPC_TEST_RAN_") + tag).c_str()) != nullptr; }
 
 } // namespace
 
@@ -123,10 +120,7 @@ TEST_CASE("loader: a good plugin loads and answers")
 		CHECK(answer.status == drpc::Status::SUCCESS);
 		CHECK(answer.body == "ping");
 	}
-	SUBCASE("its config object as text")
-	{
-		CHECK(call(*module, 1).body == R"({"greeting":"hi"})");
-	}
+	SUBCASE("its config object as text") { CHECK(call(*module, 1).body == R"({"greeting":"hi"})"); }
 	SUBCASE("an empty answer")
 	{
 		const Answer answer = call(*module, 4);
@@ -166,7 +160,7 @@ TEST_CASE("loader: a library still mapped after unloading is reported as pinned"
 	const std::filesystem::path copy = plugins.set.modules().front()->runtime_copy();
 	REQUIRE(plugins.set.take(4700));
 	CHECK_FALSE(log.find({"WARN", "plugins", "module 4700 (pinned 1.0.0)", "still mapped after unloading (pinned)"})
-	                .empty());
+	                    .empty());
 	CHECK_FALSE(std::filesystem::exists(copy));
 }
 
@@ -190,15 +184,17 @@ TEST_CASE("loader: broken plugins are refused with a clear reason")
 	const Case cases[] = {
 		{"wrong ABI version", "wrong_abi", "wrong_abi.so", "plugin ABI version 999, this host speaks 1"},
 		{"reserved module ID", "reserved", "reserved.so",
-		 "module ID 0x7FFF0001 is in the range 0x7FFF0000..0x7FFFFFFF reserved for the host's built-in modules"},
+	         "module ID 0x7FFF0001 is in the range 0x7FFF0000..0x7FFFFFFF reserved for the host's built-in "
+	         "modules"},
 		{"no entry symbol", "no_entry", "no_entry.so", "no drpc_plugin_entry symbol"},
 		{"throwing factory", "throwing", "throwing.so", "create() failed: out of cheese"},
 		{"descriptor info differs from the section", "mismatch", "mismatch.so",
-		 "the descriptor's info differs from the .drpc_plugin_info section"},
+	         "the descriptor's info differs from the .drpc_plugin_info section"},
 		{"an unresolved symbol (bound at load time)", "unresolved", "unresolved.so",
-		 "undefined symbol: drpc_test_function_nobody_defines"},
+	         "undefined symbol: drpc_test_function_nobody_defines"},
 		{"not a shared object", nullptr, "x.so", "not a shared object: no ELF magic"},
-		{"an executable (PIE, so ET_DYN)", nullptr, "exe.so", "no .drpc_plugin_info section: not a drpc plugin"},
+		{"an executable (PIE, so ET_DYN)", nullptr, "exe.so",
+	         "no .drpc_plugin_info section: not a drpc plugin"},
 	};
 	for (const Case &c : cases) {
 		SUBCASE(c.name)
@@ -217,8 +213,9 @@ TEST_CASE("loader: broken plugins are refused with a clear reason")
 			const std::string error = plugins.refusal(c.file);
 			INFO("error: ", error);
 			CHECK(error.find(c.expected) != std::string::npos);
-			CHECK_FALSE(log.find({"ERROR", "plugins", "refused " + (plugins.dir / c.file).string() + ": ", c.expected})
-			                .empty());
+			CHECK_FALSE(log.find({"ERROR", "plugins", "refused " + (plugins.dir / c.file).string() + ": ",
+			                      c.expected})
+			                    .empty());
 			REQUIRE(plugins.set.modules().size() == 1);
 			CHECK(plugins.set.modules().front()->name() == "good");
 		}
@@ -265,7 +262,8 @@ TEST_CASE("loader: the same plugin under two file names")
 TEST_CASE("loader: every broken plugin in one directory, and the good one still loads")
 {
 	Plugins plugins;
-	for (const char *name : {"good", "twin", "throwing", "wrong_abi", "reserved", "no_entry", "mismatch", "unresolved"})
+	for (const char *name :
+	     {"good", "twin", "throwing", "wrong_abi", "reserved", "no_entry", "mismatch", "unresolved"})
 		plugins.install(name);
 	host_test::write_file(plugins.dir / "x.so", "garbage");
 	host_test::write_file(plugins.dir / "README", "not a candidate");
@@ -312,11 +310,11 @@ TEST_CASE("loader: strict permissions")
 	SUBCASE("a group-writable plugins directory is refused whole")
 	{
 		::chmod(plugins.dir.path().c_str(), 0770);
-		CHECK_THROWS_WITH_AS(PluginDirectory(plugins.dir.path(), true),
-		                     doctest::Contains(("plugins directory " + plugins.dir.path().string() +
-		                                        ": writable by group")
-		                                           .c_str()),
-		                     drpc::Error);
+		CHECK_THROWS_WITH_AS(
+			PluginDirectory(plugins.dir.path(), true),
+			doctest::Contains(
+				("plugins directory " + plugins.dir.path().string() + ": writable by group").c_str()),
+			drpc::Error);
 		CHECK_NOTHROW(PluginDirectory(plugins.dir.path(), false));
 	}
 	SUBCASE("a symbolic link is refused")

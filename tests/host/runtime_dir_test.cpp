@@ -76,7 +76,7 @@ TEST_CASE("runtime dir: a configured one")
 	}
 	SUBCASE("a missing parent is an error naming the path")
 	{
-		CHECK_THROWS_WITH_AS(RuntimeDir(parent / "no" / "such", true), doctest::Contains((parent / "no").c_str()),
-		                     drpc::SystemError);
+		CHECK_THROWS_WITH_AS(RuntimeDir(parent / "no" / "such", true),
+		                     doctest::Contains((parent / "no").c_str()), drpc::SystemError);
 	}
 }

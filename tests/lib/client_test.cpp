@@ -48,7 +48,8 @@ public:
 	drpc::Status handle_call(const drpc::CallContext &context, std::span<const uint8_t>,
 	                         drpc::ResponseBody &out) override
 	{
-		return out.assign(std::to_string(context.sequence)) ? drpc::Status::SUCCESS : drpc::Status::FAILED_MARSHAL;
+		return out.assign(std::to_string(context.sequence)) ? drpc::Status::SUCCESS
+		                                                    : drpc::Status::FAILED_MARSHAL;
 	}
 };
 
@@ -301,7 +302,8 @@ TEST_CASE("client: a call past its deadline throws TimeoutError and closes the c
 	{
 		drpc::ClientConnection client(server.socket, drpc::ClientOptions{.call_timeout = 100ms});
 		client.connect();
-		const auto error = thrown<drpc::TimeoutError>([&] { (void)client.send_msg(make_call(gate_id, 0, "x")); });
+		const auto error =
+			thrown<drpc::TimeoutError>([&] { (void)client.send_msg(make_call(gate_id, 0, "x")); });
 		CHECK_MESSAGE(contains(error.what(), server.socket.string()), error.what());
 		CHECK_FALSE(client.is_connected());
 		// a late answer cannot be taken for the next call's

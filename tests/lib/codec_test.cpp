@@ -200,8 +200,9 @@ TEST_CASE("codec: encodings match bytes worked out by hand (protoc --encode)")
 {
 	// echo 'module: -1 method: 2 sequence: 9223372036854775807 body: "ab"' |
 	//   protoc --encode=drpc.Call proto/drpc.proto
-	const std::string call = bytes({0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x10, 0x02,
-	                                0x18, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x22, 0x02, 'a', 'b'});
+	const std::string call =
+		bytes({0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x10, 0x02, 0x18,
+	               0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x22, 0x02, 'a',  'b'});
 	CHECK(drpc::codec::encode(make_call(-1, 2, int64_max, "ab")) == call);
 	CHECK(drpc::codec::encode(make_call(0, 0, 0, "")).empty());
 	// sequence 300, status FAILURE (2), body "hi"
@@ -226,7 +227,8 @@ TEST_CASE("codec: decoding follows protobuf's tolerance rules")
 		bytes({0x2b, 0x08, 0x01, 0x12, 0x01, 'x', 0x1b, 0x19, 1, 2, 3, 4, 5, 6, 7, 8, 0x1c, 0x2c});
 	const std::vector<Case> cases = {
 		{"fields out of order", bytes({0x22, 0x01, 'b', 0x18, 0x03, 0x10, 0x02, 0x08, 0x01}), 1, 2, 3, "b"},
-		{"repeated scalars: the last wins", bytes({0x08, 0x01, 0x08, 0x07, 0x18, 0x05, 0x18, 0x09}), 7, 0, 9, ""},
+		{"repeated scalars: the last wins", bytes({0x08, 0x01, 0x08, 0x07, 0x18, 0x05, 0x18, 0x09}), 7, 0, 9,
+	         ""},
 		{"repeated body: the last wins", bytes({0x22, 0x01, 'a', 0x22, 0x02, 'b', 'c'}), 0, 0, 0, "bc"},
 		{"unknown varint", bytes({0x08, 0x01, 0x28, 0x96, 0x01, 0x10, 0x02}), 1, 2, 0, ""},
 		{"unknown fixed64", bytes({0x29, 1, 2, 3, 4, 5, 6, 7, 8, 0x10, 0x02}), 0, 2, 0, ""},
@@ -242,7 +244,7 @@ TEST_CASE("codec: decoding follows protobuf's tolerance rules")
 		{"int32 keeps the low 32 bits", bytes({0x08, 0x80, 0x80, 0x80, 0x80, 0x10}), 0, 0, 0, ""},
 		{"int32 from a 64-bit value", bytes({0x08, 0xff, 0xff, 0xff, 0xff, 0x7f}), -1, 0, 0, ""},
 		{"ten-byte varint", bytes({0x18, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}), 0, 0,
-		 int64_min, ""},
+	         int64_min, ""},
 		{"non-minimal varint", bytes({0x08, 0x81, 0x80, 0x00}), 1, 0, 0, ""},
 		{"explicit zero", bytes({0x08, 0x00, 0x22, 0x00}), 0, 0, 0, ""},
 	};
@@ -268,8 +270,9 @@ TEST_CASE("codec: decoding follows protobuf's tolerance rules")
 
 TEST_CASE("codec: a Response decodes with the same tolerance")
 {
-	const std::string input = bytes({0x1a, 0x01, 'a', 0x10, 0x2a, 0x2b, 0x08, 0x01, 0x2c, 0x08, 0x07, 0x08, 0x09,
-	                                 0x3d, 1, 2, 3, 4, 0x19, 1, 2, 3, 4, 5, 6, 7, 8, 0x12, 0x00});
+	const std::string input =
+		bytes({0x1a, 0x01, 'a', 0x10, 0x2a, 0x2b, 0x08, 0x01, 0x2c, 0x08, 0x07, 0x08, 0x09, 0x3d, 1,
+	               2,    3,    4,   0x19, 1,    2,    3,    4,    5,    6,    7,    8,    0x12, 0x00});
 	drpc::Response reference;
 	REQUIRE(reference.ParseFromString(input));
 	const auto decoded = drpc::codec::decode_response(input);
@@ -298,7 +301,7 @@ TEST_CASE("codec: malformed input is refused, as protobuf refuses it")
 		{"ten-byte tag", bytes({0x88, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x01})},
 		{"tag over 32 bits", bytes({0x88, 0x80, 0x80, 0x80, 0x80, 0x01, 0x01})},
 		{"eleven-byte tag",
-		 bytes({0x88, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x01})},
+	         bytes({0x88, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x01})},
 		{"body length past the end", bytes({0x22, 0x05, 'a', 'b'})},
 		{"unknown length past the end", bytes({0x32, 0x7f, 'a'})},
 		{"huge length", bytes({0x22, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})},
@@ -366,7 +369,8 @@ TEST_CASE("codec: mangled encodings never crash, decode as protobuf decodes them
 					input[at] = static_cast<char>(random());
 				break;
 			case 2: // insert
-				input.insert(input.begin() + static_cast<std::ptrdiff_t>(at), static_cast<char>(random()));
+				input.insert(input.begin() + static_cast<std::ptrdiff_t>(at),
+				             static_cast<char>(random()));
 				break;
 			case 3: // delete
 				if (!input.empty())
@@ -437,15 +441,16 @@ TEST_CASE("codec: encode_response_before writes exactly the Response's leading b
 			std::string buffer(headroom + 8, sentinel);
 			buffer += body;
 			auto *body_at = reinterpret_cast<uint8_t *>(buffer.data()) + headroom + 8;
-			const size_t written =
-				drpc::codec::encode_response_before(body_at, f.sequence, status_of(f.status), body_size);
+			const size_t written = drpc::codec::encode_response_before(body_at, f.sequence,
+			                                                           status_of(f.status), body_size);
 			CHECK(written <= headroom);
 			const std::string expected =
 				drpc::codec::encode(make_response(f.sequence, status_of(f.status), body));
 			CHECK(make_response(f.sequence, status_of(f.status), body).SerializeAsString() == expected);
 			CHECK(buffer.substr(headroom + 8 - written) == expected);
 			// nothing before the prefix is touched
-			CHECK(buffer.substr(0, headroom + 8 - written) == std::string(headroom + 8 - written, sentinel));
+			CHECK(buffer.substr(0, headroom + 8 - written) ==
+			      std::string(headroom + 8 - written, sentinel));
 		}
 	}
 }

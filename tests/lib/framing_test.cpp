@@ -153,23 +153,60 @@ TEST_CASE("framing: check_chunk refuses every broken record and says why")
 		{"first chunk with index 1", {10, 10, 1, 2}, 34, {}, "chunk_idx is 1, expected 0"},
 		{"chunk index skipped", {300, 100, 2, 3}, 124, after(1, 3, 300, 100), "chunk_idx is 2, expected 1"},
 		{"chunk index repeated", {300, 100, 0, 3}, 124, after(1, 3, 300, 100), "chunk_idx is 0, expected 1"},
-		{"total_chunks changed", {300, 100, 1, 4}, 124, after(1, 3, 300, 100), "total_chunks changed from 3 to 4"},
-		{"total_data_size changed", {301, 100, 1, 3}, 124, after(1, 3, 300, 100),
-		 "total_data_size changed from 300 to 301"},
-		{"chunk_data_size over a chunk", {300000, 131049, 0, 3}, 131073, {}, "131049 is over the maximum of 131048"},
+		{"total_chunks changed",
+	         {300, 100, 1, 4},
+	         124,
+	         after(1, 3, 300, 100),
+	         "total_chunks changed from 3 to 4"},
+		{"total_data_size changed",
+	         {301, 100, 1, 3},
+	         124,
+	         after(1, 3, 300, 100),
+	         "total_data_size changed from 300 to 301"},
+		{"chunk_data_size over a chunk",
+	         {300000, 131049, 0, 3},
+	         131073,
+	         {},
+	         "131049 is over the maximum of 131048"},
 		{"chunk_data_size huge", {1000, UINT64_MAX, 0, 2}, 100, {}, "18446744073709551615 is over the maximum"},
-		{"chunk_data_size above the record's data", {10, 10, 0, 1}, 30, {}, "but the record carries 6 data bytes"},
-		{"chunk_data_size below the record's data", {10, 5, 0, 2}, 34, {}, "but the record carries 10 data bytes"},
-		{"chunk larger than what remains", {300, 150, 1, 3}, 174, after(1, 3, 300, 200),
-		 "150 is more than the 100 bytes left"},
+		{"chunk_data_size above the record's data",
+	         {10, 10, 0, 1},
+	         30,
+	         {},
+	         "but the record carries 6 data bytes"},
+		{"chunk_data_size below the record's data",
+	         {10, 5, 0, 2},
+	         34,
+	         {},
+	         "but the record carries 10 data bytes"},
+		{"chunk larger than what remains",
+	         {300, 150, 1, 3},
+	         174,
+	         after(1, 3, 300, 200),
+	         "150 is more than the 100 bytes left"},
 		{"first chunk larger than the message", {10, 20, 0, 2}, 44, {}, "20 is more than the 10 bytes left"},
-		{"single chunk not completing the message", {10, 5, 0, 1}, 29, {}, "last chunk carries 5 bytes but 10 remain"},
-		{"last chunk not completing the message", {300, 50, 2, 3}, 74, after(2, 3, 300, 200),
-		 "last chunk carries 50 bytes but 100 remain"},
+		{"single chunk not completing the message",
+	         {10, 5, 0, 1},
+	         29,
+	         {},
+	         "last chunk carries 5 bytes but 10 remain"},
+		{"last chunk not completing the message",
+	         {300, 50, 2, 3},
+	         74,
+	         after(2, 3, 300, 200),
+	         "last chunk carries 50 bytes but 100 remain"},
 		{"message over max_message_bytes", {limit + 1, 100, 0, 9}, 124, {}, "over the limit of 1048576"},
 		{"message of 2^40 bytes", {uint64_t{1} << 40, 131048, 0, 8390000}, 131072, {}, "over the limit"},
-		{"total_chunks out of proportion", {10, 1, 0, 11}, 25, {}, "total_chunks 11 for a message of only 10 bytes"},
-		{"many chunks for an empty message", {0, 0, 0, 2}, 24, {}, "total_chunks 2 for a message of only 0 bytes"},
+		{"total_chunks out of proportion",
+	         {10, 1, 0, 11},
+	         25,
+	         {},
+	         "total_chunks 11 for a message of only 10 bytes"},
+		{"many chunks for an empty message",
+	         {0, 0, 0, 2},
+	         24,
+	         {},
+	         "total_chunks 2 for a message of only 0 bytes"},
 	};
 	for (const Case &c : cases) {
 		SUBCASE(c.name)
@@ -216,7 +253,8 @@ TEST_CASE("framing: check_chunk accepts well-formed records")
 
 TEST_CASE("framing: send_message splits into full chunks with exact headers")
 {
-	for (const size_t size : {size_t{0}, size_t{1}, size_t{131048}, size_t{131049}, size_t{300010}, size_t{1} << 20}) {
+	for (const size_t size :
+	     {size_t{0}, size_t{1}, size_t{131048}, size_t{131049}, size_t{300010}, size_t{1} << 20}) {
 		CAPTURE(size);
 		SocketPair pair;
 		const std::string message = pattern(size, static_cast<unsigned>(size));
@@ -242,8 +280,10 @@ TEST_CASE("framing: send_message splits into full chunks with exact headers")
 				FAIL_CHECK("record of " << record->size() << " bytes");
 				break;
 			}
-			const ChunkHeader header = drpc::framing::decode_header(reinterpret_cast<const uint8_t *>(record->data()));
-			const uint64_t expected_data = i + 1 < chunks ? max_chunk_data : size - uint64_t{i} * max_chunk_data;
+			const ChunkHeader header =
+				drpc::framing::decode_header(reinterpret_cast<const uint8_t *>(record->data()));
+			const uint64_t expected_data =
+				i + 1 < chunks ? max_chunk_data : size - uint64_t{i} * max_chunk_data;
 			CHECK(header == ChunkHeader{size, expected_data, i, chunks});
 			CHECK(record->size() == header_size + expected_data);
 			joined += record->substr(header_size);
@@ -268,9 +308,9 @@ void count_sigpipe(int) { sigpipe_count = sigpipe_count + 1; }
 
 TEST_CASE("framing: sending to a closed peer throws EPIPE without SIGPIPE")
 {
-	struct sigaction counting{};
+	struct sigaction counting {};
 	counting.sa_handler = count_sigpipe;
-	struct sigaction previous{};
+	struct sigaction previous {};
 	REQUIRE(::sigaction(SIGPIPE, &counting, &previous) == 0);
 	sigpipe_count = 0;
 

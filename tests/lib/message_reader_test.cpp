@@ -55,7 +55,8 @@ struct SocketPair {
 
 	void send_record(const std::string &record) const
 	{
-		REQUIRE(::send(sender, record.data(), record.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(record.size()));
+		REQUIRE(::send(sender, record.data(), record.size(), MSG_NOSIGNAL) ==
+		        static_cast<ssize_t>(record.size()));
 	}
 };
 
@@ -140,8 +141,8 @@ constexpr int hang_guard_ms = 10000;
 
 TEST_CASE("message reader: whole messages of every size")
 {
-	for (const size_t size : {size_t{0}, size_t{1}, size_t{131047}, size_t{131048}, size_t{131049}, size_t{262097},
-	                          size_t{1} << 20}) {
+	for (const size_t size :
+	     {size_t{0}, size_t{1}, size_t{131047}, size_t{131048}, size_t{131049}, size_t{262097}, size_t{1} << 20}) {
 		CAPTURE(size);
 		SocketPair pair;
 		MessageReader reader;
@@ -209,27 +210,39 @@ TEST_CASE("message reader: broken framing is refused with a reason")
 		{"header only, one byte short", {std::string(23, '\0')}, "record of 23 bytes"},
 		{"total_chunks 0", {make_record(5, 5, 0, 0, "hello")}, "total_chunks is 0"},
 		{"first index 1", {make_record(5, 5, 1, 2, "hello")}, "chunk_idx is 1, expected 0"},
-		{"index skipped", {make_record(10, 5, 0, 2, "hello"), make_record(10, 5, 2, 2, "world")},
-		 "chunk_idx is 2, expected 1"},
-		{"total_chunks changing", {make_record(10, 5, 0, 2, "hello"), make_record(10, 5, 1, 3, "world")},
-		 "total_chunks changed"},
-		{"total_data_size changing", {make_record(10, 5, 0, 2, "hello"), make_record(11, 5, 1, 2, "world")},
-		 "total_data_size changed"},
-		{"chunk_data_size over a chunk", {make_record(300000, 131049, 0, 3, "abc")}, "is over the maximum of 131048"},
-		{"chunk_data_size not the record's", {make_record(10, 10, 0, 1, "hello")}, "the record carries 5 data bytes"},
+		{"index skipped",
+	         {make_record(10, 5, 0, 2, "hello"), make_record(10, 5, 2, 2, "world")},
+	         "chunk_idx is 2, expected 1"},
+		{"total_chunks changing",
+	         {make_record(10, 5, 0, 2, "hello"), make_record(10, 5, 1, 3, "world")},
+	         "total_chunks changed"},
+		{"total_data_size changing",
+	         {make_record(10, 5, 0, 2, "hello"), make_record(11, 5, 1, 2, "world")},
+	         "total_data_size changed"},
+		{"chunk_data_size over a chunk",
+	         {make_record(300000, 131049, 0, 3, "abc")},
+	         "is over the maximum of 131048"},
+		{"chunk_data_size not the record's",
+	         {make_record(10, 10, 0, 1, "hello")},
+	         "the record carries 5 data bytes"},
 		{"second chunk longer than announced",
-		 {make_record(10, 5, 0, 2, "hello"), make_record(10, 5, 1, 2, "world and more")},
-		 "the record carries 14 data bytes"},
-		{"more than remains", {make_record(8, 5, 0, 2, "hello"), make_record(8, 5, 1, 2, "world")},
-		 "more than the 3 bytes left"},
-		{"record over 131072 bytes", {make_record(131049, 131049, 0, 1, full + "x")}, "record larger than 131072"},
+	         {make_record(10, 5, 0, 2, "hello"), make_record(10, 5, 1, 2, "world and more")},
+	         "the record carries 14 data bytes"},
+		{"more than remains",
+	         {make_record(8, 5, 0, 2, "hello"), make_record(8, 5, 1, 2, "world")},
+	         "more than the 3 bytes left"},
+		{"record over 131072 bytes",
+	         {make_record(131049, 131049, 0, 1, full + "x")},
+	         "record larger than 131072"},
 		{"second record over 131072 bytes",
-		 {make_record(300000, 131048, 0, 3, full), make_record(300000, 131049, 1, 3, full + "x")},
-		 "chunk 1: record larger than 131072"},
-		{"message over the reader's maximum", {make_record(uint64_t{1} << 40, 5, 0, 2, "hello")},
-		 "over the limit of 1048576"},
-		{"message just over the maximum", {make_record((size_t{1} << 20) + 1, 5, 0, 9, "hello")},
-		 "over the limit of 1048576"},
+	         {make_record(300000, 131048, 0, 3, full), make_record(300000, 131049, 1, 3, full + "x")},
+	         "chunk 1: record larger than 131072"},
+		{"message over the reader's maximum",
+	         {make_record(uint64_t{1} << 40, 5, 0, 2, "hello")},
+	         "over the limit of 1048576"},
+		{"message just over the maximum",
+	         {make_record((size_t{1} << 20) + 1, 5, 0, 9, "hello")},
+	         "over the limit of 1048576"},
 		{"absurd total_chunks", {make_record(5, 1, 0, 1000, "h")}, "total_chunks 1000 for a message of only 5"},
 	};
 	for (const Case &c : cases) {

@@ -117,8 +117,7 @@ TEST_CASE("module registry: a taken ID is refused, naming it")
 {
 	ModuleRegistry registry;
 	registry.add(module(42, "first"));
-	const std::string what =
-		thrown<drpc::DuplicateModuleError>([&] { registry.add(module(42, "second")); });
+	const std::string what = thrown<drpc::DuplicateModuleError>([&] { registry.add(module(42, "second")); });
 	CHECK_MESSAGE(contains(what, "42"), what);
 	CHECK_MESSAGE(contains(what, "first"), what);
 	CHECK(registry.find(42)->name() == "first");

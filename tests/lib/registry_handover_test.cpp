@@ -100,11 +100,12 @@ TEST_CASE("a failed handover puts the old module back")
 
 	SUBCASE("the handover throws")
 	{
-		CHECK_THROWS_WITH(registry.replace_handing_over(
-					  7, std::make_shared<Counter>(1),
-					  [](drpc::Module &, drpc::Module &) { throw std::runtime_error("import failed"); },
-					  std::chrono::steady_clock::now() + 10s),
-		                  "import failed");
+		CHECK_THROWS_WITH(
+			registry.replace_handing_over(
+				7, std::make_shared<Counter>(1),
+				[](drpc::Module &, drpc::Module &) { throw std::runtime_error("import failed"); },
+				std::chrono::steady_clock::now() + 10s),
+			"import failed");
 	}
 	SUBCASE("the old module does not drain in time")
 	{
@@ -127,9 +128,10 @@ TEST_CASE("a handover must keep the module ID")
 	drpc::ModuleRegistry registry;
 	registry.add(std::make_shared<Counter>(0));
 	auto other_id = std::make_shared<test::EchoModule>(8);
-	CHECK_THROWS_AS(registry.replace_handing_over(
-				7, other_id, [](drpc::Module &, drpc::Module &) {}, std::chrono::steady_clock::now() + 1s),
-	                drpc::Error);
+	CHECK_THROWS_AS(
+		registry.replace_handing_over(
+			7, other_id, [](drpc::Module &, drpc::Module &) {}, std::chrono::steady_clock::now() + 1s),
+		drpc::Error);
 	CHECK(registry.contains(7));
 	CHECK_FALSE(registry.contains(8));
 }

@@ -50,8 +50,7 @@ struct Fixture {
 	std::unique_ptr<drpc::DomainSocketServer> server;
 };
 
-template <class Predicate>
-bool eventually(Predicate predicate, std::chrono::milliseconds limit = 10s)
+template <class Predicate> bool eventually(Predicate predicate, std::chrono::milliseconds limit = 10s)
 {
 	const auto deadline = std::chrono::steady_clock::now() + limit;
 	while (!predicate()) {
@@ -95,7 +94,8 @@ TEST_CASE("every status path of the dispatcher")
 		{"unknown method", 1000, 9, "x", drpc::Status::UNKNOWN_METHOD, ""},
 		{"a throwing handler answers FAILURE", 1000, 1, "x", drpc::Status::FAILURE, ""},
 		{"FAILURE carries no body even if one was written", 1000, 2, "x", drpc::Status::FAILURE, ""},
-		{"FAILED_UNMARSHAL_PAYLOAD carries no body", 1000, 3, "\x06", drpc::Status::FAILED_UNMARSHAL_PAYLOAD, ""},
+		{"FAILED_UNMARSHAL_PAYLOAD carries no body", 1000, 3, "\x06", drpc::Status::FAILED_UNMARSHAL_PAYLOAD,
+	         ""},
 		{"FAILED_MARSHAL carries no body", 1000, 3, "\x07", drpc::Status::FAILED_MARSHAL, ""},
 		{"SUBMITTED carries no body", 1000, 3, "\x01", drpc::Status::SUBMITTED, ""},
 	};
@@ -326,7 +326,7 @@ TEST_CASE("the socket file")
 			CAPTURE(mode);
 			drpc::DomainSocketServer server(path, mode);
 			server.start();
-			struct stat info{};
+			struct stat info {};
 			REQUIRE(::lstat(path.c_str(), &info) == 0);
 			CHECK(S_ISSOCK(info.st_mode));
 			CHECK((info.st_mode & 07777) == mode);

@@ -181,8 +181,7 @@ drpc::Status EchoModule::handle_call(const drpc::CallContext &context, std::span
 	}
 }
 
-drpc::Status GateModule::handle_call(const drpc::CallContext &, std::span<const uint8_t> body,
-                                     drpc::ResponseBody &out)
+drpc::Status GateModule::handle_call(const drpc::CallContext &, std::span<const uint8_t> body, drpc::ResponseBody &out)
 {
 	std::unique_lock lock(mutex_);
 	++entered_;

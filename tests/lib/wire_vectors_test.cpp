@@ -48,8 +48,8 @@ std::vector<std::string> chunk_with_our_sender(const std::string &message)
 	int fds[2];
 	REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds) == 0);
 	std::thread sender([&] {
-		drpc::framing::send_message(fds[0],
-		                            std::span(reinterpret_cast<const uint8_t *>(message.data()), message.size()));
+		drpc::framing::send_message(
+			fds[0], std::span(reinterpret_cast<const uint8_t *>(message.data()), message.size()));
 		::close(fds[0]);
 	});
 	std::vector<std::string> records;
@@ -131,9 +131,8 @@ TEST_CASE("calls decode to what DAOS's client sent, and encode back to the same 
 		size_t body_size;
 	};
 	const std::vector<Expected> calls = {
-		{"hello_call", 0, 0, 1, 8},          {"large_call", 2, 7, 5, 300000},
-		{"unknown_module_call", 99, 0, 1, 0}, {"empty_call", 0, 0, 0, 0},
-		{"large_hello_call", 0, 0, 1, 200004},
+		{"hello_call", 0, 0, 1, 8}, {"large_call", 2, 7, 5, 300000},       {"unknown_module_call", 99, 0, 1, 0},
+		{"empty_call", 0, 0, 0, 0}, {"large_hello_call", 0, 0, 1, 200004},
 	};
 	for (const Expected &e : calls) {
 		CAPTURE(e.name);

@@ -5,7 +5,4 @@
 _Static_assert(sizeof(struct drpc_plugin_info) == 112, "struct drpc_plugin_info layout");
 _Static_assert(sizeof(struct drpc_plugin) == 56, "struct drpc_plugin layout");
 
-int main(void)
-{
-	return 0;
-}
+int main(void) { return 0; }

@@ -134,8 +134,8 @@ TEST_CASE("calls map handler outcomes onto statuses")
 			Sink sink;
 			drpc_output out = sink.output();
 			const drpc_call_info info{DRPC_CALL_INFO_VERSION, 4242, c.method, 1, 0, 0, 7};
-			const int32_t status = plugin->call(instance, &info, reinterpret_cast<const uint8_t *>(c.body.data()),
-			                                    c.body.size(), &out);
+			const int32_t status = plugin->call(
+				instance, &info, reinterpret_cast<const uint8_t *>(c.body.data()), c.body.size(), &out);
 			CHECK(status == c.status);
 			if (status == DRPC_STATUS_SUCCESS)
 				CHECK(std::string(sink.bytes.begin(), sink.bytes.end()) == c.answer);
@@ -149,8 +149,8 @@ TEST_CASE("calls map handler outcomes onto statuses")
 		drpc_output out = sink.output();
 		const drpc_call_info info{DRPC_CALL_INFO_VERSION, 4242, 0, 1, 0, 0, 7};
 		const std::string body = "ok:long";
-		CHECK(plugin->call(instance, &info, reinterpret_cast<const uint8_t *>(body.data()), body.size(), &out) ==
-		      DRPC_STATUS_FAILED_MARSHAL);
+		CHECK(plugin->call(instance, &info, reinterpret_cast<const uint8_t *>(body.data()), body.size(),
+		                   &out) == DRPC_STATUS_FAILED_MARSHAL);
 	}
 	plugin->destroy(instance);
 }
@@ -169,7 +169,8 @@ TEST_CASE("state handoff moves bytes from one instance to another")
 	Sink sink;
 	drpc_output out = sink.output();
 	REQUIRE(plugin->export_state(old_instance, &out, &error) == DRPC_STATUS_SUCCESS);
-	REQUIRE(plugin->import_state(new_instance, sink.bytes.data(), sink.bytes.size(), &error) == DRPC_STATUS_SUCCESS);
+	REQUIRE(plugin->import_state(new_instance, sink.bytes.data(), sink.bytes.size(), &error) ==
+	        DRPC_STATUS_SUCCESS);
 	CHECK(static_cast<Sample *>(static_cast<drpc::plugin::Module *>(new_instance))->state_ == state);
 	plugin->destroy(old_instance);
 	plugin->destroy(new_instance);

@@ -64,8 +64,7 @@ public:
 	}
 
 private:
-	template <class Response, class Request>
-	Response answer(int32_t method, const Request &request) const
+	template <class Response, class Request> Response answer(int32_t method, const Request &request) const
 	{
 		const Answer raw = instance_.call(method, request.SerializeAsString());
 		CHECK(raw.status == DRPC_STATUS_SUCCESS);
@@ -174,10 +173,7 @@ TEST_CASE("kv.so answers FAILURE over a limit and keeps what it had")
 		{"value over max_value_bytes", "k1", std::string(9, 'v'), DRPC_STATUS_FAILURE},
 	};
 	for (const Case &c : cases) {
-		SUBCASE(c.name)
-		{
-			CHECK(kv.put_status(c.key, c.value) == c.status);
-		}
+		SUBCASE(c.name) { CHECK(kv.put_status(c.key, c.value) == c.status); }
 	}
 	SUBCASE("a new key over max_keys; replacing one is still fine")
 	{
@@ -206,8 +202,8 @@ TEST_CASE("kv.so refuses a config it does not understand, naming the key")
 	const drpc_plugin &plugin = library.plugin();
 
 	CHECK(plugin_test::create_error(plugin, "{}").empty());
-	CHECK(plugin_test::create_error(plugin,
-	                                R"({"max_keys": 5, "max_key_bytes": 5, "max_value_bytes": 5, "max_list_keys": 5})")
+	CHECK(plugin_test::create_error(
+		      plugin, R"({"max_keys": 5, "max_key_bytes": 5, "max_value_bytes": 5, "max_list_keys": 5})")
 	              .empty());
 
 	struct Case {

@@ -67,15 +67,9 @@ Library::Library(const std::filesystem::path &path)
 	}
 }
 
-Library::~Library()
-{
-	dlclose(handle_);
-}
+Library::~Library() { dlclose(handle_); }
 
-void *Library::symbol(const char *name) const noexcept
-{
-	return dlsym(handle_, name);
-}
+void *Library::symbol(const char *name) const noexcept { return dlsym(handle_, name); }
 
 Instance::Instance(const drpc_plugin &plugin, std::string_view config_json) : plugin_(plugin)
 {
@@ -85,10 +79,7 @@ Instance::Instance(const drpc_plugin &plugin, std::string_view config_json) : pl
 		throw std::runtime_error(std::string("create failed: ") + error.message);
 }
 
-Instance::~Instance()
-{
-	plugin_.destroy(instance_);
-}
+Instance::~Instance() { plugin_.destroy(instance_); }
 
 Answer Instance::call(int32_t method, std::string_view body, uint64_t max_answer_bytes) const
 {
@@ -123,8 +114,8 @@ Answer Instance::import_state(std::string_view state) const
 		throw std::logic_error("the plugin has no import_state");
 	drpc_error error{};
 	Answer answer;
-	answer.status = plugin_.import_state(instance_, reinterpret_cast<const uint8_t *>(state.data()), state.size(),
-	                                     &error);
+	answer.status =
+		plugin_.import_state(instance_, reinterpret_cast<const uint8_t *>(state.data()), state.size(), &error);
 	if (answer.status != DRPC_STATUS_SUCCESS)
 		answer.body = error.message;
 	return answer;

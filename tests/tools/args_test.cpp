@@ -72,14 +72,21 @@ TEST_CASE("parse_int32 takes decimal and hex, in range")
 		int32_t value;
 	};
 	const Case good[] = {
-		{"0", 0}, {"1000", 1000}, {"-1", -1}, {"0x7fff0000", 0x7fff0000}, {"0X10", 16},
-		{"2147483647", 2147483647}, {"-2147483648", INT32_MIN}, {"-0x10", -16},
+		{"0", 0},
+		{"1000", 1000},
+		{"-1", -1},
+		{"0x7fff0000", 0x7fff0000},
+		{"0X10", 16},
+		{"2147483647", 2147483647},
+		{"-2147483648", INT32_MIN},
+		{"-0x10", -16},
 	};
 	for (const Case &c : good) {
 		CAPTURE(c.text);
 		CHECK(drpc::ctl::parse_int32(c.text, "--module") == c.value);
 	}
-	for (const char *bad : {"", "-", "0x", "12a", " 1", "1 ", "2147483648", "-2147483649", "0x80000000", "+1", "1.5"}) {
+	for (const char *bad :
+	     {"", "-", "0x", "12a", " 1", "1 ", "2147483648", "-2147483649", "0x80000000", "+1", "1.5"}) {
 		CAPTURE(bad);
 		CHECK_THROWS_AS((void)drpc::ctl::parse_int32(bad, "--module"), UsageError);
 	}
@@ -101,9 +108,9 @@ TEST_CASE("call's options")
 {
 	SUBCASE("a typed request")
 	{
-		const CallOptions options = parse_call({"--module", "0", "--method=0", "--request", "hello.Hello", "--json",
-		                                        R"({"name":"x"})", "--response", "hello.HelloResponse",
-		                                        "--timeout", "500"});
+		const CallOptions options =
+			parse_call({"--module", "0", "--method=0", "--request", "hello.Hello", "--json",
+		                    R"({"name":"x"})", "--response", "hello.HelloResponse", "--timeout", "500"});
 		CHECK(options.module == 0);
 		CHECK(options.method == 0);
 		CHECK(options.request_type == "hello.Hello");
@@ -147,8 +154,9 @@ TEST_CASE("call's options")
 		{"missing value", {"--module", "0", "--method"}, "--method needs a value"},
 		{"json without type", {"--module", "0", "--method", "0", "--json", "{}"}, "--request"},
 		{"two bodies", {"--module", "0", "--method", "0", "--body-hex", "00", "--body-file", "f"}, "one body"},
-		{"type and hex", {"--module", "0", "--method", "0", "--request", "hello.Hello", "--body-hex", "00"},
-		 "one body"},
+		{"type and hex",
+	         {"--module", "0", "--method", "0", "--request", "hello.Hello", "--body-hex", "00"},
+	         "one body"},
 		{"bad timeout", {"--module", "0", "--method", "0", "--timeout", "-5"}, "--timeout"},
 	};
 	for (const Bad &c : bad) {

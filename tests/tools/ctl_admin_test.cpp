@@ -38,10 +38,7 @@ namespace {
 constexpr int32_t admin_id = 0x7FFF0000;
 constexpr int64_t t0 = 1700000000000; // 2023-11-14 22:13:20 UTC
 
-bool contains(const std::string &text, const std::string &part)
-{
-	return text.find(part) != std::string::npos;
-}
+bool contains(const std::string &text, const std::string &part) { return text.find(part) != std::string::npos; }
 
 /// Stands in for the host's admin module: answers each method with a canned
 /// status and body, and keeps the request bodies it got.
@@ -154,8 +151,8 @@ struct HostFixture {
 		directory = std::make_unique<drpc::host::PluginDirectory>(plugins, true);
 		manager = std::make_unique<drpc::host::PluginManager>(*loader, *directory, server.modules(), 5s);
 		manager->load_all();
-		server.register_module(std::make_shared<drpc::host::AdminModule>(
-			*manager, [this] { return server.stats(); }));
+		server.register_module(
+			std::make_shared<drpc::host::AdminModule>(*manager, [this] { return server.stats(); }));
 		server.start();
 	}
 
@@ -189,8 +186,8 @@ TEST_CASE("drpc-ctl modules prints the listing as a table, or as JSON")
 	*listing.add_modules() = module_info(admin_id, "admin", "0.1.0", "", 1, t0, 3, 1, "builtin");
 	*listing.add_modules() = module_info(4242, "good", "1.2.3", "/srv/plugins/good.so", 7, t0 + 1000, 120, 4,
 	                                     "serving", "/srv/plugins/good.so: not an ELF file");
-	*listing.add_modules() = module_info(1000, "hello", "2.0.0", "/srv/plugins/hello.so", 2, t0 + 2000, 5, 0,
-	                                     "draining");
+	*listing.add_modules() =
+		module_info(1000, "hello", "2.0.0", "/srv/plugins/hello.so", 2, t0 + 2000, 5, 0, "draining");
 	admin::LoadFailure *failure = listing.add_failures();
 	failure->set_source_file("/srv/plugins/bad.so");
 	failure->set_error("ABI version 9, this host speaks 1");
@@ -205,8 +202,10 @@ TEST_CASE("drpc-ctl modules prints the listing as a table, or as JSON")
 		CHECK(run.out ==
 		      "ID          NAME   VERSION  GEN  STATE     CALLS  FAILS  SINCE                SOURCE\n"
 		      "0x7FFF0000  admin  0.1.0    1    builtin   3      1      2023-11-14 22:13:20  -\n"
-		      "4242        good   1.2.3    7    serving   120    4      2023-11-14 22:13:21  /srv/plugins/good.so\n"
-		      "1000        hello  2.0.0    2    draining  5      0      2023-11-14 22:13:22  /srv/plugins/hello.so\n"
+		      "4242        good   1.2.3    7    serving   120    4      2023-11-14 22:13:21  "
+		      "/srv/plugins/good.so\n"
+		      "1000        hello  2.0.0    2    draining  5      0      2023-11-14 22:13:22  "
+		      "/srv/plugins/hello.so\n"
 		      "last error of 4242 (good): /srv/plugins/good.so: not an ELF file\n"
 		      "\n"
 		      "refused files:\n"
@@ -259,16 +258,18 @@ TEST_CASE("drpc-ctl stats prints the counters")
 	{
 		const auto run = fixture.run({"stats", "--json"});
 		CHECK(run.exit_code == 0);
-		CHECK(run.out == R"({"sessions_open":"1","sessions_total":"2","calls_served":"3","uptime_ms":"93784000",)"
-		                 R"("modules_loaded":2})"
-		                 "\n");
+		CHECK(run.out ==
+		      R"({"sessions_open":"1","sessions_total":"2","calls_served":"3","uptime_ms":"93784000",)"
+		      R"("modules_loaded":2})"
+		      "\n");
 	}
 }
 
 TEST_CASE("drpc-ctl load, unload and reload send the request and print the module")
 {
 	CannedFixture fixture;
-	const admin::ModuleInfo good = module_info(4242, "good", "1.2.3", "/srv/plugins/good.so", 3, t0, 0, 0, "serving");
+	const admin::ModuleInfo good =
+		module_info(4242, "good", "1.2.3", "/srv/plugins/good.so", 3, t0, 0, 0, "serving");
 	for (int32_t method : {1, 2, 3})
 		fixture.admin->answer(method, drpc::Status::SUCCESS, op_response(true, "", &good));
 
@@ -328,7 +329,8 @@ TEST_CASE("drpc-ctl exits 1 when the host refuses or answers another status")
 {
 	CannedFixture fixture;
 	for (int32_t method : {1, 2, 3})
-		fixture.admin->answer(method, drpc::Status::SUCCESS, op_response(false, "permission denied: uid 4711", nullptr));
+		fixture.admin->answer(method, drpc::Status::SUCCESS,
+		                      op_response(false, "permission denied: uid 4711", nullptr));
 
 	SUBCASE("ok = false: the reason on stderr, nothing on stdout")
 	{
@@ -446,7 +448,8 @@ TEST_CASE("drpc-ctl against the host's admin module and real plugins")
 		const auto reload = host.run({"reload", "4242"});
 		CHECK(reload.err == "");
 		CHECK(reload.exit_code == 0);
-		CHECK(reload.out.starts_with("reloaded module 4242 (good 1.2.3) from " + (host.plugins / "good.so").string()));
+		CHECK(reload.out.starts_with("reloaded module 4242 (good 1.2.3) from " +
+		                             (host.plugins / "good.so").string()));
 
 		const auto unload = host.run({"unload", "0x1092"});
 		CHECK(unload.exit_code == 0);

@@ -17,10 +17,7 @@ using ctl_test::run_ctl;
 
 namespace {
 
-bool contains(const std::string &text, const std::string &part)
-{
-	return text.find(part) != std::string::npos;
-}
+bool contains(const std::string &text, const std::string &part) { return text.find(part) != std::string::npos; }
 
 /// A server with the hello (0) and echo (1000) modules on a fresh socket.
 struct Fixture {
@@ -46,9 +43,9 @@ TEST_CASE("drpc-ctl call prints SUCCESS and the body, and exits 0")
 
 	SUBCASE("a typed call to hello, as JSON both ways")
 	{
-		const auto run = run_ctl({"--socket", fixture.socket, "call", "--module", "0", "--method", "0", "--request",
-		                          "hello.Hello", "--json", R"({"name":"Friend"})", "--response",
-		                          "hello.HelloResponse"});
+		const auto run =
+			run_ctl({"--socket", fixture.socket, "call", "--module", "0", "--method", "0", "--request",
+		                 "hello.Hello", "--json", R"({"name":"Friend"})", "--response", "hello.HelloResponse"});
 		CHECK(run.err == "");
 		CHECK(run.out == "status: SUCCESS\n{\"greeting\":\"Hello Friend\"}\n");
 		CHECK(run.exit_code == 0);
@@ -68,8 +65,9 @@ TEST_CASE("drpc-ctl call prints SUCCESS and the body, and exits 0")
 	}
 	SUBCASE("the socket from DRPC_SOCKET")
 	{
-		const auto run = run_ctl({"call", "--module", "0", "--method", "0", "--response", "hello.HelloResponse"},
-		                         fixture.socket);
+		const auto run =
+			run_ctl({"call", "--module", "0", "--method", "0", "--response", "hello.HelloResponse"},
+		                fixture.socket);
 		CHECK(run.out == "status: SUCCESS\n{\"greeting\":\"Hello \"}\n");
 		CHECK(run.exit_code == 0);
 	}
@@ -99,8 +97,9 @@ TEST_CASE("drpc-ctl call exits 1 on a status other than SUCCESS")
 	const Case cases[] = {
 		{"unknown module", {"--module", "99", "--method", "0"}, "UNKNOWN_MODULE"},
 		{"unknown method", {"--module", "0", "--method", "7"}, "UNKNOWN_METHOD"},
-		{"undecodable payload", {"--module", "0", "--method", "0", "--body-hex", "ffffff"},
-		 "FAILED_UNMARSHAL_PAYLOAD"},
+		{"undecodable payload",
+	         {"--module", "0", "--method", "0", "--body-hex", "ffffff"},
+	         "FAILED_UNMARSHAL_PAYLOAD"},
 	};
 	for (const Case &c : cases) {
 		SUBCASE(c.name)
@@ -124,16 +123,21 @@ TEST_CASE("drpc-ctl exits 2 on a command line it cannot use, before sending anyt
 	};
 	const Case cases[] = {
 		{"bad JSON",
-		 {"call", "--module", "0", "--method", "0", "--request", "hello.Hello", "--json", R"({"name":)"},
-		 "the JSON is not a valid hello.Hello"},
+	         {"call", "--module", "0", "--method", "0", "--request", "hello.Hello", "--json", R"({"name":)"},
+	         "the JSON is not a valid hello.Hello"},
 		{"a field the type does not have",
-		 {"call", "--module", "0", "--method", "0", "--request", "hello.Hello", "--json", R"({"nam":"x"})"},
-		 "hello.Hello"},
-		{"unknown request type", {"call", "--module", "0", "--method", "0", "--request", "hello.Nope"}, "hello.Nope"},
-		{"unknown response type", {"call", "--module", "0", "--method", "0", "--response", "kv.Nope"}, "kv.Nope"},
+	         {"call", "--module", "0", "--method", "0", "--request", "hello.Hello", "--json", R"({"nam":"x"})"},
+	         "hello.Hello"},
+		{"unknown request type",
+	         {"call", "--module", "0", "--method", "0", "--request", "hello.Nope"},
+	         "hello.Nope"},
+		{"unknown response type",
+	         {"call", "--module", "0", "--method", "0", "--response", "kv.Nope"},
+	         "kv.Nope"},
 		{"bad hex", {"call", "--module", "0", "--method", "0", "--body-hex", "0g"}, "--body-hex"},
-		{"missing body file", {"call", "--module", "0", "--method", "0", "--body-file", "/nonexistent/body"},
-		 "/nonexistent/body"},
+		{"missing body file",
+	         {"call", "--module", "0", "--method", "0", "--body-file", "/nonexistent/body"},
+	         "/nonexistent/body"},
 		{"no method", {"call", "--module", "0"}, "--method is required"},
 		{"unknown command", {"frobnicate"}, "unknown command 'frobnicate'"},
 		{"no command", {}, "missing command"},
@@ -200,10 +204,7 @@ TEST_CASE("drpc-ctl explains itself on every level")
 			CHECK(contains(run.out, c.mentions));
 		}
 	}
-	SUBCASE("the default socket is the host's")
-	{
-		CHECK(contains(run_ctl({"--help"}).out, "/tmp/drpc-host.sock"));
-	}
+	SUBCASE("the default socket is the host's") { CHECK(contains(run_ctl({"--help"}).out, "/tmp/drpc-host.sock")); }
 }
 
 TEST_CASE("drpc-ctl types lists the compiled-in messages")

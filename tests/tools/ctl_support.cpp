@@ -7,9 +7,9 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <fcntl.h>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
 #include <stdexcept>
@@ -29,10 +29,7 @@ namespace {
 
 constexpr auto child_deadline = std::chrono::seconds(60);
 
-[[noreturn]] void fail(const std::string &what)
-{
-	throw std::system_error(errno, std::generic_category(), what);
-}
+[[noreturn]] void fail(const std::string &what) { throw std::system_error(errno, std::generic_category(), what); }
 
 std::vector<std::string> child_environment(const std::optional<std::string> &socket_env)
 {
@@ -63,8 +60,8 @@ bool drain(int out_fd, int err_fd, Run &run)
 	std::array<std::string *, 2> sinks{&run.out, &run.err};
 	int open = 2;
 	while (open > 0) {
-		const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-		                                                                        std::chrono::steady_clock::now());
+		const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+			deadline - std::chrono::steady_clock::now());
 		if (left.count() <= 0)
 			return false;
 		if (poll(fds.data(), fds.size(), static_cast<int>(left.count())) < 0) {

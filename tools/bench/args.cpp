@@ -67,10 +67,11 @@ void finish_storm(Options &options, const std::vector<std::string_view> &given,
 	for (const std::string_view option : given) {
 		if (!options.storm.enabled && (option == "--reloads" || option == "--storm-plugins"))
 			throw std::invalid_argument(std::string(option) + " needs --reload-storm");
-		if (options.storm.enabled && (option == "--payload" || option == "--calls" || option == "--rounds" ||
-		                              option == "--socket" || option == "--module" || option == "--method" ||
-		                              option == "--raw"))
-			throw std::invalid_argument(std::string(option) + " does not apply to --reload-storm (it calls module "
+		if (options.storm.enabled &&
+		    (option == "--payload" || option == "--calls" || option == "--rounds" || option == "--socket" ||
+		     option == "--module" || option == "--method" || option == "--raw"))
+			throw std::invalid_argument(std::string(option) +
+			                            " does not apply to --reload-storm (it calls module "
 			                            "4300 of its own in-process drpc-host)");
 	}
 	if (!options.storm.enabled)

@@ -74,7 +74,9 @@ CaseResult run_case(const Options &options, const Case &spec, const CallPlan &pl
 	load.duration = std::chrono::duration_cast<std::chrono::nanoseconds>(options.seconds / options.rounds);
 	load.calls_per_connection = options.calls == 0 ? 0 : (options.calls + options.rounds - 1) / options.rounds;
 
-	const CallerFactory drpc_caller = [&](unsigned) { return std::make_unique<DrpcCaller>(drpc_socket, plan.call); };
+	const CallerFactory drpc_caller = [&](unsigned) {
+		return std::make_unique<DrpcCaller>(drpc_socket, plan.call);
+	};
 	const CallerFactory floor_caller = [&](unsigned) {
 		return std::make_unique<FloorCaller>(floor_socket, records);
 	};
@@ -94,8 +96,8 @@ CaseResult run_case(const Options &options, const Case &spec, const CallPlan &pl
 	result.records = framing::chunk_count(plan.encoded_bytes);
 	result.drpc = drpc.finish(plan.encoded_bytes);
 	result.floor = floor.finish(plan.encoded_bytes);
-	result.ratio = result.floor.calls_per_second > 0 ? result.drpc.calls_per_second / result.floor.calls_per_second
-	                                                 : 0;
+	result.ratio =
+		result.floor.calls_per_second > 0 ? result.drpc.calls_per_second / result.floor.calls_per_second : 0;
 	result.target = target_for(spec);
 	switch (result.target.kind) {
 	case Target::Kind::none:

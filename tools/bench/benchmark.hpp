@@ -54,7 +54,6 @@ struct CaseResult {
 /// Runs `spec` against the dRPC server and the floor at the given sockets.
 /// Throws std::runtime_error naming the side and connection that failed.
 [[nodiscard]] CaseResult run_case(const Options &options, const Case &spec, const CallPlan &plan,
-                                  const std::filesystem::path &drpc_socket,
-                                  const std::filesystem::path &floor_socket);
+                                  const std::filesystem::path &drpc_socket, const std::filesystem::path &floor_socket);
 
 } // namespace drpc::bench

@@ -4,8 +4,8 @@
 #include "floor_server.hpp"
 
 #include <algorithm>
-#include <pthread.h>
 #include <cerrno>
+#include <pthread.h>
 #include <stdexcept>
 #include <string>
 #include <sys/socket.h>
@@ -92,7 +92,8 @@ void FloorServer::serve(int fd) noexcept
 			do {
 				if (message.size() < used + floor_record_size)
 					message.resize(std::max(2 * message.size(), used + floor_record_size));
-				record = receive_record(fd, message.data() + used, floor_record_size, "floor server receive");
+				record = receive_record(fd, message.data() + used, floor_record_size,
+				                        "floor server receive");
 				if (record == 0)
 					throw std::runtime_error("closed");
 				used += record;

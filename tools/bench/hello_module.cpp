@@ -14,9 +14,9 @@
 namespace drpc::bench {
 namespace {
 
+using google::protobuf::internal::WireFormatLite;
 using google::protobuf::io::CodedInputStream;
 using google::protobuf::io::CodedOutputStream;
-using google::protobuf::internal::WireFormatLite;
 
 constexpr std::string_view greeting_prefix = "Hello ";
 
@@ -42,8 +42,8 @@ Status greet_in_place(std::span<const uint8_t> body, ResponseBody &out)
 	CodedInputStream input(body.data(), static_cast<int>(body.size()));
 	const uint8_t *name = nullptr;
 	uint32_t name_size = 0;
-	constexpr uint32_t name_tag = WireFormatLite::MakeTag(hello::Hello::kNameFieldNumber,
-	                                                      WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+	constexpr uint32_t name_tag =
+		WireFormatLite::MakeTag(hello::Hello::kNameFieldNumber, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
 	while (const uint32_t tag = input.ReadTag()) {
 		if (tag != name_tag) {
 			if (!WireFormatLite::SkipField(&input, tag))
@@ -55,8 +55,8 @@ Status greet_in_place(std::span<const uint8_t> body, ResponseBody &out)
 			return Status::FAILED_UNMARSHAL_PAYLOAD;
 		const void *data = nullptr;
 		int available = 0;
-		if (name_size > 0 && (!input.GetDirectBufferPointer(&data, &available) ||
-		                      static_cast<uint32_t>(available) < name_size))
+		if (name_size > 0 &&
+		    (!input.GetDirectBufferPointer(&data, &available) || static_cast<uint32_t>(available) < name_size))
 			return Status::FAILED_UNMARSHAL_PAYLOAD;
 		name = static_cast<const uint8_t *>(data);
 		if (!input.Skip(static_cast<int>(name_size)))

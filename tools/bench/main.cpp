@@ -30,10 +30,10 @@ int run_storm(const Options &options)
 	const StormOptions &storm = options.storm;
 	if (!options.json)
 		std::cout << "drpc-bench --reload-storm: in-process drpc-host, module " << storm_module_id
-		          << " (storm.so <- storm_a.so / storm_b.so), " << storm.connections << " connections, "
-		          << storm.reloads << " reloads after " << storm.steady.count() << " s of steady state; "
-		          << std::thread::hardware_concurrency() << " CPUs\n"
-		          << std::flush;
+			  << " (storm.so <- storm_a.so / storm_b.so), " << storm.connections << " connections, "
+			  << storm.reloads << " reloads after " << storm.steady.count() << " s of steady state; "
+			  << std::thread::hardware_concurrency() << " CPUs\n"
+			  << std::flush;
 	const StormResult result = run_reload_storm(storm, options.warmup);
 	if (options.json)
 		std::cout << storm_json(result).dump(2) << '\n';
@@ -82,15 +82,17 @@ int run(const Options &options)
 		plans.push_back(plan_call(options.module, options.method, spec.payload_bytes, hello));
 
 	if (!options.json)
-		std::cout << "drpc-bench: " << measured << " vs SEQPACKET echo floor; " << per_side.str() << " per side in "
-		          << options.rounds << " alternating rounds; " << std::thread::hardware_concurrency() << " CPUs"
-		          << (options.socket ? "; cpu counts this process only (the clients)" : "") << '\n'
-		          << std::flush;
+		std::cout << "drpc-bench: " << measured << " vs SEQPACKET echo floor; " << per_side.str()
+			  << " per side in " << options.rounds << " alternating rounds; "
+			  << std::thread::hardware_concurrency() << " CPUs"
+			  << (options.socket ? "; cpu counts this process only (the clients)" : "") << '\n'
+			  << std::flush;
 
 	nlohmann::json cases = nlohmann::json::array();
 	for (size_t i = 0; i < options.cases.size(); ++i) {
 		probe(drpc_socket, plans[i]);
-		const CaseResult result = run_case(options, options.cases[i], plans[i], drpc_socket, floor.socket_path());
+		const CaseResult result =
+			run_case(options, options.cases[i], plans[i], drpc_socket, floor.socket_path());
 		if (options.json)
 			cases.push_back(case_json(label, result));
 		else
@@ -102,8 +104,10 @@ int run(const Options &options)
 			{"server", measured},
 			{"cpus", std::thread::hardware_concurrency()},
 			{"rounds", options.rounds},
-			{"seconds_per_side", options.calls != 0 ? nlohmann::json(nullptr) : nlohmann::json(options.seconds.count())},
-			{"calls_per_connection", options.calls != 0 ? nlohmann::json(options.calls) : nlohmann::json(nullptr)},
+			{"seconds_per_side",
+		         options.calls != 0 ? nlohmann::json(nullptr) : nlohmann::json(options.seconds.count())},
+			{"calls_per_connection",
+		         options.calls != 0 ? nlohmann::json(options.calls) : nlohmann::json(nullptr)},
 			{"warmup_seconds", options.warmup.count()},
 			{"cases", cases},
 		};

@@ -58,8 +58,8 @@ std::set<std::string> mapped_files_under(const std::filesystem::path &directory)
 
 size_t count_entries(const std::filesystem::path &directory)
 {
-	return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(directory),
-	                                         std::filesystem::directory_iterator()));
+	return static_cast<size_t>(
+		std::distance(std::filesystem::directory_iterator(directory), std::filesystem::directory_iterator()));
 }
 
 } // namespace drpc::bench

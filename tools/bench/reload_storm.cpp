@@ -65,15 +65,18 @@ void storm(const StormOptions &options, StormHost &server, BuildProbe &probe, St
 			if (!answered) {
 				note_module(server.host(), result);
 				std::string why = "reload " + std::to_string(i + 1) + ": build " + letter(next) +
-				                  " did not answer within " + std::to_string(reload_deadline.count()) + " s";
-				for (const std::string &cause : {probe.error(), server.loop_error(), result.last_load_error}) {
+				                  " did not answer within " + std::to_string(reload_deadline.count()) +
+				                  " s";
+				for (const std::string &cause :
+				     {probe.error(), server.loop_error(), result.last_load_error}) {
 					if (!cause.empty())
 						why += "; " + cause;
 				}
 				result.error = why;
 				break;
 			}
-			reload_ns.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(*answered - renamed).count());
+			reload_ns.push_back(
+				std::chrono::duration_cast<std::chrono::nanoseconds>(*answered - renamed).count());
 			++result.reloads_done;
 		}
 
@@ -107,8 +110,9 @@ StormResult run_reload_storm(const StormOptions &options, std::chrono::duration<
 	BuildProbe probe(server.socket_path(), tally);
 	if (!probe.wait_for(StormBuild::a, Clock::time_point::min(), Clock::now() + reload_deadline)) {
 		const std::string why = probe.error().empty() ? tally.first_problem() : probe.error();
-		throw std::runtime_error("storm.so (build A) does not answer module " + std::to_string(storm_module_id) +
-		                         " on " + server.socket_path().string() + (why.empty() ? "" : ": " + why));
+		throw std::runtime_error("storm.so (build A) does not answer module " +
+		                         std::to_string(storm_module_id) + " on " + server.socket_path().string() +
+		                         (why.empty() ? "" : ": " + why));
 	}
 
 	StormResult result;
@@ -162,17 +166,18 @@ std::vector<StormCheck> storm_checks(const StormResult &result)
 	const auto count = [](uint64_t value) { return std::to_string(value); };
 	return {
 		{"reloads answered by the new build",
-		 count(result.reloads_done) + " of " + count(result.reloads_requested), "all",
-		 result.reloads_done == result.reloads_requested},
+	         count(result.reloads_done) + " of " + count(result.reloads_requested), "all",
+	         result.reloads_done == result.reloads_requested},
 		{"call p99 storm / steady", format("%.2fx", result.p99_ratio),
-		 format("<= %.1fx", storm_p99_ratio_target),
-		 result.p99_ratio > 0 && result.p99_ratio <= storm_p99_ratio_target},
+	         format("<= %.1fx", storm_p99_ratio_target),
+	         result.p99_ratio > 0 && result.p99_ratio <= storm_p99_ratio_target},
 		{"failed calls", count(result.answers.failed), "0", result.answers.failed == 0},
 		{"answers neither A nor B", count(result.answers.foreign), "0", result.answers.foreign == 0},
-		{"storm copies mapped after", count(result.mapped_copies.size()), "1", result.mapped_copies.size() == 1},
+		{"storm copies mapped after", count(result.mapped_copies.size()), "1",
+	         result.mapped_copies.size() == 1},
 		{"files in runtime dir after", count(result.runtime_files), "1", result.runtime_files == 1},
 		{"open fds before -> after", count(result.fds_before) + " -> " + count(result.fds_after), "no growth",
-		 result.fds_after <= result.fds_before && result.fds_before > 0},
+	         result.fds_after <= result.fds_before && result.fds_before > 0},
 	};
 }
 

@@ -6,8 +6,8 @@
 #pragma once
 
 #include "args.hpp"
-#include "storm_caller.hpp"
 #include "stats.hpp"
+#include "storm_caller.hpp"
 
 #include <chrono>
 #include <cstdint>

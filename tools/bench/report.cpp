@@ -49,11 +49,11 @@ nlohmann::json side_json(const SideResult &side)
 		{"cpu_us_per_call", side.cpu_us_per_call},
 		{"context_switches_per_call", side.switches_per_call},
 		{"latency_us",
-		 {{"mean", side.latency.mean_us},
-		  {"p50", side.latency.p50_us},
-		  {"p99", side.latency.p99_us},
-		  {"p99_9", side.latency.p999_us},
-		  {"max", side.latency.max_us}}},
+	         {{"mean", side.latency.mean_us},
+	          {"p50", side.latency.p50_us},
+	          {"p99", side.latency.p99_us},
+	          {"p99_9", side.latency.p999_us},
+	          {"max", side.latency.max_us}}},
 	};
 }
 

@@ -49,10 +49,7 @@ void AnswerTally::record_error(const std::string &what)
 	note(what);
 }
 
-AnswerTally::Counts AnswerTally::counts() const noexcept
-{
-	return {calls_.load(), failed_.load(), foreign_.load()};
-}
+AnswerTally::Counts AnswerTally::counts() const noexcept { return {calls_.load(), failed_.load(), foreign_.load()}; }
 
 std::string AnswerTally::first_problem() const
 {
@@ -151,9 +148,8 @@ std::optional<Clock::time_point> BuildProbe::wait_for(StormBuild build, Clock::t
                                                       Clock::time_point deadline)
 {
 	std::unique_lock lock(mutex_);
-	const bool seen = changed_.wait_until(lock, deadline, [&] {
-		return stopping_ || (current_ == build && since_ >= since);
-	});
+	const bool seen = changed_.wait_until(lock, deadline,
+	                                      [&] { return stopping_ || (current_ == build && since_ >= since); });
 	if (!seen || current_ != build || since_ < since)
 		return std::nullopt;
 	return since_;

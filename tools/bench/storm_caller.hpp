@@ -98,7 +98,8 @@ public:
 	/// (an answer from another build came after `since` first, or none came
 	/// before); nothing if that had not happened by `deadline` or the probe
 	/// stopped.
-	std::optional<Clock::time_point> wait_for(StormBuild build, Clock::time_point since, Clock::time_point deadline);
+	std::optional<Clock::time_point> wait_for(StormBuild build, Clock::time_point since,
+	                                          Clock::time_point deadline);
 
 	void stop() noexcept;
 	/// Why polling ended early (the connection could not be remade); empty otherwise.

@@ -34,7 +34,7 @@ constexpr fs::perms plugin_file_mode =
 /// $XDG_RUNTIME_DIR, is a tmpfs too.)
 fs::path scratch_base()
 {
-	struct statvfs info{};
+	struct statvfs info {};
 	if (::statvfs("/dev/shm", &info) == 0 && (info.f_flag & (ST_NOEXEC | ST_RDONLY)) == 0 &&
 	    ::access("/dev/shm", W_OK) == 0)
 		return "/dev/shm";
@@ -61,8 +61,11 @@ void copy_plugin(const fs::path &from, const fs::path &to)
 } // namespace
 
 StormHost::StormHost(const fs::path &builds_dir, StormBuild first)
-	: builds_dir_(builds_dir), dir_("drpc-storm", scratch_base()), plugins_dir_(dir_.path() / "plugins"),
-	  socket_path_(dir_.path() / "host.sock"), runtime_dir_(dir_.path() / "runtime"),
+	: builds_dir_(builds_dir),
+	  dir_("drpc-storm", scratch_base()),
+	  plugins_dir_(dir_.path() / "plugins"),
+	  socket_path_(dir_.path() / "host.sock"),
+	  runtime_dir_(dir_.path() / "runtime"),
 	  host_(storm_config(plugins_dir_, socket_path_, runtime_dir_))
 {
 	for (const StormBuild build : {StormBuild::a, StormBuild::b}) {

@@ -33,12 +33,8 @@ std::string window_line(const char *name, double seconds, const LatencySummary &
 nlohmann::json latency_json(const LatencySummary &latency, double scale)
 {
 	return {
-		{"count", latency.count},
-		{"mean", latency.mean_us * scale},
-		{"p50", latency.p50_us * scale},
-		{"p99", latency.p99_us * scale},
-		{"p99_9", latency.p999_us * scale},
-		{"max", latency.max_us * scale},
+		{"count", latency.count},        {"mean", latency.mean_us * scale},  {"p50", latency.p50_us * scale},
+		{"p99", latency.p99_us * scale}, {"p99_9", latency.p999_us * scale}, {"max", latency.max_us * scale},
 	};
 }
 
@@ -103,7 +99,8 @@ nlohmann::json storm_json(const StormResult &result)
 		{"last_load_error", text_or_null(result.last_load_error)},
 		{"error", text_or_null(result.error)},
 		{"checks", checks},
-		{"pass", std::all_of(checks.begin(), checks.end(), [](const nlohmann::json &c) { return c["pass"] == true; })},
+		{"pass",
+	         std::all_of(checks.begin(), checks.end(), [](const nlohmann::json &c) { return c["pass"] == true; })},
 	};
 }
 

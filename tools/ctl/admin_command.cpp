@@ -141,16 +141,14 @@ int report_status(std::string_view command, Status status)
 void print_json(std::string_view response_type, const AdminAnswer &answer, std::ostream &out)
 {
 	const Descriptors &descriptors = Descriptors::builtin();
-	const std::optional<std::string> json = descriptors.bytes_to_json(descriptors.message(response_type), answer.body);
+	const std::optional<std::string> json =
+		descriptors.bytes_to_json(descriptors.message(response_type), answer.body);
 	if (!json)
 		throw ProtocolError("the admin module's answer does not print as " + std::string(response_type));
 	out << *json << '\n';
 }
 
-const FieldDescriptor &FieldReader::field(std::string_view name) const
-{
-	return find_field(message_, name);
-}
+const FieldDescriptor &FieldReader::field(std::string_view name) const { return find_field(message_, name); }
 
 int64_t FieldReader::int64(std::string_view name) const
 {
@@ -257,7 +255,8 @@ std::string format_duration(uint64_t ms)
 	const uint64_t seconds = ms / 1000;
 	char text[48];
 	std::snprintf(text, sizeof(text), "%02llu:%02llu:%02llu", static_cast<unsigned long long>(seconds / 3600 % 24),
-	              static_cast<unsigned long long>(seconds / 60 % 60), static_cast<unsigned long long>(seconds % 60));
+	              static_cast<unsigned long long>(seconds / 60 % 60),
+	              static_cast<unsigned long long>(seconds % 60));
 	const uint64_t days = seconds / 86400;
 	return days == 0 ? std::string(text) : std::to_string(days) + "d " + text;
 }

@@ -65,7 +65,7 @@ void set_int32(google::protobuf::Message &message, std::string_view name, int32_
 /// The admin module's answer to one call.
 struct AdminAnswer {
 	drpc::Status status = drpc::Status::SUCCESS;
-	std::string body;                                  ///< as received
+	std::string body;                                   ///< as received
 	std::unique_ptr<google::protobuf::Message> message; ///< decoded, on SUCCESS
 };
 

@@ -14,10 +14,7 @@ namespace drpc::ctl {
 
 namespace {
 
-std::string quoted(std::string_view text)
-{
-	return "'" + std::string(text) + "'";
-}
+std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
 
 /// Parses all of `text` as an unsigned number in `base`; false on anything else.
 bool parse_unsigned(std::string_view text, int base, uint64_t &value)
@@ -38,10 +35,7 @@ std::filesystem::path default_socket_path()
 	return std::filesystem::path(host_default_socket);
 }
 
-bool ArgCursor::at_option() const noexcept
-{
-	return !done() && args_[next_].size() > 1 && args_[next_][0] == '-';
-}
+bool ArgCursor::at_option() const noexcept { return !done() && args_[next_].size() > 1 && args_[next_][0] == '-'; }
 
 std::string_view ArgCursor::take(std::string_view what)
 {
@@ -77,10 +71,7 @@ void ArgCursor::no_value(const Option &option) const
 		throw UsageError(std::string(option.name) + " takes no value");
 }
 
-bool is_help(const Option &option) noexcept
-{
-	return option.name == "--help" || option.name == "-h";
-}
+bool is_help(const Option &option) noexcept { return option.name == "--help" || option.name == "-h"; }
 
 int32_t parse_int32(std::string_view text, std::string_view what)
 {

@@ -37,8 +37,7 @@ std::string read_body_file(const std::filesystem::path &path)
 	return bytes;
 }
 
-void print_body(const CallOptions &options, const Descriptors &descriptors, const std::string &body,
-                std::ostream &out)
+void print_body(const CallOptions &options, const Descriptors &descriptors, const std::string &body, std::ostream &out)
 {
 	if (options.response_type.empty()) {
 		if (!body.empty())
@@ -109,7 +108,8 @@ CallOptions parse_call_options(ArgCursor &args, GlobalOptions &global)
 std::string request_body(const CallOptions &options, const Descriptors &descriptors)
 {
 	if (!options.request_type.empty())
-		return descriptors.json_to_bytes(descriptors.message(options.request_type), options.json.value_or("{}"));
+		return descriptors.json_to_bytes(descriptors.message(options.request_type),
+		                                 options.json.value_or("{}"));
 	if (options.body_hex) {
 		std::optional<std::string> bytes = from_hex(*options.body_hex);
 		if (!bytes)
@@ -141,7 +141,8 @@ int run_call(ArgCursor &args, GlobalOptions &global, std::ostream &out)
 	try {
 		connection.connect();
 	} catch (const SystemError &e) {
-		throw Error(std::string(e.what()) + " (is the server running? --socket or DRPC_SOCKET picks the socket)");
+		throw Error(std::string(e.what()) +
+		            " (is the server running? --socket or DRPC_SOCKET picks the socket)");
 	}
 	const Response response = connection.send_msg(call, options.timeout);
 

@@ -18,10 +18,7 @@ int digit_value(char c) noexcept
 	return -1;
 }
 
-bool is_separator(char c) noexcept
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ':';
-}
+bool is_separator(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ':'; }
 
 } // namespace
 

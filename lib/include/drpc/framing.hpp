@@ -58,8 +58,7 @@ struct Expectation {
 /// `header`) against the framing rules and the receiver's state. Returns why
 /// it is refused, or nothing when it is acceptable.
 [[nodiscard]] std::optional<std::string> check_chunk(const ChunkHeader &header, size_t record_size,
-                                                     const Expectation &expected,
-                                                     size_t max_message_bytes);
+                                                     const Expectation &expected, size_t max_message_bytes);
 
 /// Sends `message` on a connected SOCK_SEQPACKET socket as chunks. Blocks
 /// until every chunk is queued, or (timeout_ms >= 0) until the deadline,

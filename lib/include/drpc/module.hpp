@@ -60,8 +60,7 @@ public:
 
 	/// Handles method `context.method`. Returns the status to answer; on
 	/// SUCCESS the body is what was written to `out`.
-	virtual Status handle_call(const CallContext &context, std::span<const uint8_t> body,
-	                           ResponseBody &out) = 0;
+	virtual Status handle_call(const CallContext &context, std::span<const uint8_t> body, ResponseBody &out) = 0;
 };
 
 } // namespace drpc

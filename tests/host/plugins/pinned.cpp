@@ -27,8 +27,14 @@ extern "C" {
 [[gnu::visibility("default")]] const drpc_plugin *drpc_plugin_entry(void)
 {
 	static const drpc_plugin descriptor = {
-		DRPC_PLUGIN_ABI_VERSION, sizeof(drpc_plugin), &drpc_plugin_info_record, create_pinned,
-		raw_plugin::destroy, raw_plugin::call, nullptr, nullptr,
+		DRPC_PLUGIN_ABI_VERSION,
+		sizeof(drpc_plugin),
+		&drpc_plugin_info_record,
+		create_pinned,
+		raw_plugin::destroy,
+		raw_plugin::call,
+		nullptr,
+		nullptr,
 	};
 	return &descriptor;
 }

@@ -25,8 +25,5 @@ inline int32_t call(void *, const drpc_call_info *, const uint8_t *, uint64_t, d
 } // namespace raw_plugin
 
 /// Sets DRPC_TEST_RAN_<tag>=1 when the library's constructors run.
-#define RAW_PLUGIN_MARK_CONSTRUCTOR(tag)                                                \
-	[[gnu::constructor]] static void mark_constructor_ran()                             \
-	{                                                                                   \
-		::setenv("DRPC_TEST_RAN_" #tag, "1", 1);                                        \
-	}
+#define RAW_PLUGIN_MARK_CONSTRUCTOR(tag)                                                                               \
+	[[gnu::constructor]] static void mark_constructor_ran() { ::setenv("DRPC_TEST_RAN_" #tag, "1", 1); }

@@ -56,7 +56,8 @@ public:
 	{
 		uint64_t calls = 0;
 		if (state.size() != sizeof(calls))
-			throw std::runtime_error("storm state is " + std::to_string(state.size()) + " bytes, expected 8");
+			throw std::runtime_error("storm state is " + std::to_string(state.size()) +
+			                         " bytes, expected 8");
 		std::memcpy(&calls, state.data(), sizeof(calls));
 		calls_.store(calls);
 	}
