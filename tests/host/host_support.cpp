@@ -13,23 +13,6 @@
 
 namespace host_test {
 
-TempDir::TempDir()
-{
-	std::string pattern = "/tmp/drpc-host-test-XXXXXX";
-	if (::mkdtemp(pattern.data()) == nullptr)
-		throw std::runtime_error("mkdtemp failed");
-	path_ = pattern;
-}
-
-TempDir::~TempDir()
-{
-	std::error_code ignored;
-	// Tests chmod things; make sure everything can be removed.
-	std::filesystem::permissions(path_, std::filesystem::perms::owner_all, std::filesystem::perm_options::add,
-	                             ignored);
-	std::filesystem::remove_all(path_, ignored);
-}
-
 std::filesystem::path test_plugin(const std::string &name)
 {
 	return std::filesystem::path(DRPC_TEST_PLUGIN_DIR) / (name + ".so");

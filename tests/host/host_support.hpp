@@ -4,6 +4,8 @@
 /// captured log lines.
 #pragma once
 
+#include "temp_dir.hpp"
+
 #include <drpc/log.hpp>
 
 #include <filesystem>
@@ -13,19 +15,8 @@
 
 namespace host_test {
 
-/// A fresh directory under /tmp (mode 0700), removed with its contents.
-class TempDir {
-public:
-	TempDir();
-	~TempDir();
-	TempDir(const TempDir &) = delete;
-	TempDir &operator=(const TempDir &) = delete;
-	[[nodiscard]] const std::filesystem::path &path() const noexcept { return path_; }
-	[[nodiscard]] std::filesystem::path operator/(const std::string &name) const { return path_ / name; }
-
-private:
-	std::filesystem::path path_;
-};
+/// A fresh directory under /tmp, removed with everything in it.
+using TempDir = test_support::TempDir;
 
 /// The built test plugin `name` (e.g. "good" -> <build>/tests/host/plugins/good.so).
 [[nodiscard]] std::filesystem::path test_plugin(const std::string &name);

@@ -21,20 +21,6 @@
 
 namespace test {
 
-TempDir::TempDir()
-{
-	std::string pattern = "/tmp/drpc-test-XXXXXX";
-	if (::mkdtemp(pattern.data()) == nullptr)
-		throw std::runtime_error("mkdtemp failed");
-	path_ = pattern;
-}
-
-TempDir::~TempDir()
-{
-	std::error_code ignored;
-	std::filesystem::remove_all(path_, ignored);
-}
-
 std::string read_file(const std::filesystem::path &path)
 {
 	std::ifstream in(path, std::ios::binary);

@@ -4,6 +4,8 @@
 /// SEQPACKET peer, and small modules.
 #pragma once
 
+#include "temp_dir.hpp"
+
 #include <drpc/module.hpp>
 
 #include <atomic>
@@ -17,18 +19,7 @@
 namespace test {
 
 /// A fresh directory under /tmp, removed with everything in it.
-class TempDir {
-public:
-	TempDir();
-	~TempDir();
-	TempDir(const TempDir &) = delete;
-	TempDir &operator=(const TempDir &) = delete;
-	[[nodiscard]] const std::filesystem::path &path() const noexcept { return path_; }
-	[[nodiscard]] std::filesystem::path operator/(const std::string &name) const { return path_ / name; }
-
-private:
-	std::filesystem::path path_;
-};
+using TempDir = test_support::TempDir;
 
 [[nodiscard]] std::string read_file(const std::filesystem::path &path);
 

@@ -40,20 +40,6 @@ std::filesystem::path plugin_path(std::string_view name)
 	return std::filesystem::path(PLUGIN_DIR) / (std::string(name) + ".so");
 }
 
-TempDir::TempDir()
-{
-	std::string pattern = "/tmp/drpc-plugin-test-XXXXXX";
-	if (mkdtemp(pattern.data()) == nullptr)
-		throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
-	path_ = pattern;
-}
-
-TempDir::~TempDir()
-{
-	std::error_code ignored;
-	std::filesystem::remove_all(path_, ignored);
-}
-
 Library::Library(const std::filesystem::path &path)
 {
 	handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);

@@ -4,6 +4,8 @@
 /// dlopen, drpc_plugin_entry, create, call, export/import, destroy.
 #pragma once
 
+#include "temp_dir.hpp"
+
 #include <drpc/plugin.h>
 
 #include <cstdint>
@@ -17,17 +19,7 @@ namespace plugin_test {
 [[nodiscard]] std::filesystem::path plugin_path(std::string_view name);
 
 /// A fresh directory under /tmp, removed with everything in it.
-class TempDir {
-public:
-	TempDir();
-	~TempDir();
-	TempDir(const TempDir &) = delete;
-	TempDir &operator=(const TempDir &) = delete;
-	[[nodiscard]] const std::filesystem::path &path() const noexcept { return path_; }
-
-private:
-	std::filesystem::path path_;
-};
+using TempDir = test_support::TempDir;
 
 /// A plugin library opened with dlopen(RTLD_NOW | RTLD_LOCAL), closed on
 /// destruction. Throws std::runtime_error with dlerror()'s text.

@@ -87,20 +87,6 @@ bool drain(int out_fd, int err_fd, Run &run)
 
 } // namespace
 
-TempDir::TempDir()
-{
-	std::string pattern = "/tmp/drpc-ctl-test-XXXXXX";
-	if (mkdtemp(pattern.data()) == nullptr)
-		fail("mkdtemp " + pattern);
-	path_ = pattern;
-}
-
-TempDir::~TempDir()
-{
-	std::error_code ignored;
-	std::filesystem::remove_all(path_, ignored);
-}
-
 Run run_ctl(const std::vector<std::string> &args, const std::optional<std::string> &socket_env)
 {
 	std::vector<std::string> argv_strings{DRPC_CTL_PATH};

@@ -4,6 +4,8 @@
 /// and the small modules of the in-process test server.
 #pragma once
 
+#include "temp_dir.hpp"
+
 #include <drpc/module.hpp>
 
 #include <filesystem>
@@ -15,17 +17,7 @@
 namespace ctl_test {
 
 /// A fresh directory under /tmp, removed with everything in it.
-class TempDir {
-public:
-	TempDir();
-	~TempDir();
-	TempDir(const TempDir &) = delete;
-	TempDir &operator=(const TempDir &) = delete;
-	[[nodiscard]] const std::filesystem::path &path() const noexcept { return path_; }
-
-private:
-	std::filesystem::path path_;
-};
+using TempDir = test_support::TempDir;
 
 struct Run {
 	int exit_code = -1; ///< -1 when it did not exit normally
