@@ -298,4 +298,19 @@ int run_module_operation(const GlobalOptions &global, const AdminOptions &option
 	return exit_ok;
 }
 
+int run_module_id_command(ArgCursor &args, GlobalOptions &global, std::ostream &out, const ModuleIdCommand &command)
+{
+	const std::string name(command.name);
+	const AdminOptions options = parse_admin_options(args, global, name, {"ID"});
+	if (options.help) {
+		command.print_help(out);
+		return exit_ok;
+	}
+	const int32_t id = parse_int32(options.arguments[0], name + " ID");
+	const auto request = new_admin_message(std::string(command.request_type));
+	set_int32(*request, "id", id);
+	return run_module_operation(global, options, name + " " + format_module_id(id), command.method, *request,
+	                            command.done, out);
+}
+
 } // namespace drpc::ctl

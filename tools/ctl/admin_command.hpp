@@ -140,4 +140,18 @@ int run_module_operation(const GlobalOptions &global, const AdminOptions &option
                          AdminMethod method, const google::protobuf::Message &request, std::string_view done,
                          std::ostream &out);
 
+/// A command that names one module by ID and asks the admin module to act
+/// on it (unload, reload).
+struct ModuleIdCommand {
+	std::string_view name;         ///< "unload"
+	AdminMethod method;            ///< AdminMethod::unload
+	std::string_view request_type; ///< "admin.UnloadRequest"
+	std::string_view done;         ///< "unloaded"
+	void (*print_help)(std::ostream &out);
+};
+
+/// Parses `<name> ID [--json] [--timeout MS]` and runs the operation as
+/// run_module_operation() does.
+int run_module_id_command(ArgCursor &args, GlobalOptions &global, std::ostream &out, const ModuleIdCommand &command);
+
 } // namespace drpc::ctl

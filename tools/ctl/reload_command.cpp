@@ -10,16 +10,9 @@ namespace drpc::ctl {
 
 int run_reload(ArgCursor &args, GlobalOptions &global, std::ostream &out)
 {
-	const AdminOptions options = parse_admin_options(args, global, "reload", {"ID"});
-	if (options.help) {
-		print_reload_help(out);
-		return exit_ok;
-	}
-	const int32_t id = parse_int32(options.arguments[0], "reload ID");
-	const auto request = new_admin_message("admin.ReloadRequest");
-	set_int32(*request, "id", id);
-	return run_module_operation(global, options, "reload " + format_module_id(id), AdminMethod::reload, *request,
-	                            "reloaded", out);
+	return run_module_id_command(
+		args, global, out,
+		{"reload", AdminMethod::reload, "admin.ReloadRequest", "reloaded", &print_reload_help});
 }
 
 void print_reload_help(std::ostream &out)

@@ -10,16 +10,9 @@ namespace drpc::ctl {
 
 int run_unload(ArgCursor &args, GlobalOptions &global, std::ostream &out)
 {
-	const AdminOptions options = parse_admin_options(args, global, "unload", {"ID"});
-	if (options.help) {
-		print_unload_help(out);
-		return exit_ok;
-	}
-	const int32_t id = parse_int32(options.arguments[0], "unload ID");
-	const auto request = new_admin_message("admin.UnloadRequest");
-	set_int32(*request, "id", id);
-	return run_module_operation(global, options, "unload " + format_module_id(id), AdminMethod::unload, *request,
-	                            "unloaded", out);
+	return run_module_id_command(
+		args, global, out,
+		{"unload", AdminMethod::unload, "admin.UnloadRequest", "unloaded", &print_unload_help});
 }
 
 void print_unload_help(std::ostream &out)
