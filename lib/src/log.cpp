@@ -2,6 +2,7 @@
 // The process-wide one-line logger.
 #include <drpc/log.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -29,7 +30,79 @@ std::string timestamp()
 	return text;
 }
 
+void append_hex(std::string &out, unsigned char c)
+{
+	static constexpr char digits[] = "0123456789abcdef";
+	out += "\\x";
+	out += digits[c >> 4];
+	out += digits[c & 0xf];
+}
+
+void append_escaped_control(std::string &out, char c)
+{
+	const auto byte = static_cast<unsigned char>(c);
+	if (byte < 0x20 || byte == 0x7f)
+		append_hex(out, byte);
+	else
+		out += c;
+}
+
 } // namespace
+
+std::string untrusted(std::string_view text, size_t max_bytes)
+{
+	std::string out;
+	const size_t shown = std::min(text.size(), max_bytes);
+	out.reserve(shown + 32);
+	for (size_t i = 0; i < shown; ++i) {
+		const auto byte = static_cast<unsigned char>(text[i]);
+		if (byte < 0x20 || byte >= 0x7f || byte == '\\')
+			append_hex(out, byte);
+		else
+			out += text[i];
+	}
+	if (shown < text.size())
+		out += "...(" + std::to_string(text.size() - shown) + " more bytes)";
+	return out;
+}
+
+RateLimit::RateLimit(std::string kind, unsigned burst, std::chrono::milliseconds interval)
+	: kind_(std::move(kind)), burst_(burst), interval_(interval)
+{
+}
+
+void RateLimit::write(Level level, std::string_view component, std::string_view text)
+{
+	if (!enabled(level))
+		return;
+	uint64_t suppressed_before = 0;
+	{
+		const std::lock_guard lock(mutex_);
+		const auto now = std::chrono::steady_clock::now();
+		if (now - window_start_ >= interval_) {
+			suppressed_before = suppressed_in_window_;
+			suppressed_in_window_ = 0;
+			written_in_window_ = 0;
+			window_start_ = now;
+		}
+		if (written_in_window_ >= burst_) {
+			++suppressed_in_window_;
+			++suppressed_total_;
+			return;
+		}
+		++written_in_window_;
+	}
+	if (suppressed_before > 0)
+		log::write(level, component,
+		           std::to_string(suppressed_before) + " more '" + kind_ + "' records suppressed");
+	log::write(level, component, text);
+}
+
+uint64_t RateLimit::suppressed_total() const noexcept
+{
+	const std::lock_guard lock(mutex_);
+	return suppressed_total_;
+}
 
 std::optional<Level> parse_level(std::string_view text) noexcept
 {
@@ -78,9 +151,13 @@ void write(Level level, std::string_view component, std::string_view text)
 	line += ' ';
 	line += component;
 	line += ": ";
-	// One record per line, whatever the text holds.
-	for (char c : text)
-		line += (c == '\n' || c == '\r') ? ' ' : c;
+	// One record per line, whatever the text holds: no raw control
+	// character reaches a terminal or splits the record.
+	size_t taken = 0;
+	for (; taken < text.size() && line.size() < max_record_bytes; ++taken)
+		append_escaped_control(line, text[taken]);
+	if (taken < text.size())
+		line += " ...(" + std::to_string(text.size() - taken) + " more bytes)";
 	line += '\n';
 	const std::lock_guard lock(sink_mutex);
 	if (custom_sink) {
