@@ -12,6 +12,7 @@
 #include <drpc/module_registry.hpp>
 
 #include <algorithm>
+#include <cassert>
 #include <thread>
 #include <utility>
 
@@ -60,22 +61,31 @@ struct ModuleRegistry::Table {
 	}
 };
 
-ModuleRegistry::Lease::Lease(Lease &&other) noexcept : entry_(std::exchange(other.entry_, nullptr)) {}
+ModuleRegistry::Lease::Lease(Lease &&other) noexcept
+	: entry_(std::exchange(other.entry_, nullptr)), reader_(std::exchange(other.reader_, nullptr))
+{
+}
 
 ModuleRegistry::Lease &ModuleRegistry::Lease::operator=(Lease &&other) noexcept
 {
 	if (this != &other) {
-		if (entry_ != nullptr)
-			entry_->in_flight.fetch_sub(1);
+		drop();
 		entry_ = std::exchange(other.entry_, nullptr);
+		reader_ = std::exchange(other.reader_, nullptr);
 	}
 	return *this;
 }
 
-ModuleRegistry::Lease::~Lease()
+ModuleRegistry::Lease::~Lease() { drop(); }
+
+void ModuleRegistry::Lease::drop() noexcept
 {
-	if (entry_ != nullptr)
-		entry_->in_flight.fetch_sub(1);
+	if (entry_ == nullptr)
+		return;
+	entry_->in_flight.fetch_sub(1);
+	--reader_->leases_;
+	entry_ = nullptr;
+	reader_ = nullptr;
 }
 
 Module &ModuleRegistry::Lease::module() const noexcept { return *entry_->module; }
@@ -87,33 +97,56 @@ void ModuleRegistry::Lease::record(Status status) const noexcept
 		entry_->counters->failures.fetch_add(1, std::memory_order_relaxed);
 }
 
+ModuleRegistry::Reader::~Reader() { assert(leases_ == 0 && "a ModuleRegistry::Lease outlived its Reader"); }
+
+void ModuleRegistry::Reader::refresh(uint64_t version)
+{
+	if (leases_ != 0 && table_)
+		kept_.push_back(std::move(table_)); // a lease may point into it
+	else if (leases_ == 0)
+		kept_.clear();
+	table_ = registry_.current();
+	version_ = version;
+}
+
 ModuleRegistry::Lease ModuleRegistry::Reader::acquire(int32_t id)
 {
 	for (;;) {
 		const uint64_t version = registry_.version_.load();
-		if (version != version_ || !table_) {
-			table_ = registry_.current();
-			version_ = version;
-		}
+		if (version != version_ || !table_)
+			refresh(version);
 		Entry *entry = table_->find(id);
 		if (entry == nullptr)
 			return {};
 		entry->in_flight.fetch_add(1);
-		if (registry_.version_.load() == version_) {
-			if (!entry->held.load(std::memory_order_acquire))
-				return Lease(entry);
+		// `held` before the version, not after: an abandoned handover
+		// publishes the table without its entry (a new version) before it
+		// releases `held`, so seeing the release here means seeing the new
+		// version below and backing off; the other order could take a
+		// lease on the abandoned entry whose module is being reset.
+		if (entry->held.load()) {
 			// A handover is under way: wait for it, then look again (the
 			// table changes if it is abandoned).
 			entry->in_flight.fetch_sub(1);
-			entry->held.wait(true, std::memory_order_acquire);
+			entry->held.wait(true);
 			continue;
+		}
+		if (registry_.version_.load() == version_) {
+			++leases_;
+			return Lease(entry, this);
 		}
 		// The table changed under us: this entry may be retired already.
 		entry->in_flight.fetch_sub(1);
 	}
 }
 
-void ModuleRegistry::Reader::release() noexcept { table_.reset(); }
+void ModuleRegistry::Reader::release() noexcept
+{
+	if (leases_ != 0)
+		return; // the next acquire() after the leases are gone refreshes anyway
+	table_.reset();
+	kept_.clear();
+}
 
 bool ModuleRegistry::Retired::wait_drained(std::chrono::steady_clock::time_point deadline)
 {
@@ -258,7 +291,7 @@ ModuleRegistry::Retired ModuleRegistry::replace_handing_over(int32_t id, std::sh
 	retired.entry_ = previous;
 	retired.module = previous->module;
 	const auto release_waiters = [&held] {
-		held->held.store(false, std::memory_order_release);
+		held->held.store(false); // after any revert's publish(): see Reader::acquire
 		held->held.notify_all();
 	};
 	try {

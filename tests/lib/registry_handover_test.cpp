@@ -135,3 +135,67 @@ TEST_CASE("a handover must keep the module ID")
 	CHECK(registry.contains(7));
 	CHECK_FALSE(registry.contains(8));
 }
+
+namespace {
+
+/// The state a handover fails to take: the old build counts calls, and a
+/// replacement whose import threw must never be called (that call would be
+/// a lost update) nor be reached after it was reset (a null dereference).
+class Tally : public drpc::Module {
+public:
+	explicit Tally(bool abandoned) : abandoned(abandoned) {}
+	int32_t id() const noexcept override { return 7; }
+	drpc::Status handle_call(const drpc::CallContext &, std::span<const uint8_t>, drpc::ResponseBody &) override
+	{
+		(abandoned ? lost : count).fetch_add(1);
+		return drpc::Status::SUCCESS;
+	}
+	const bool abandoned;
+	std::atomic<uint64_t> count{0};
+	static inline std::atomic<uint64_t> lost{0};
+};
+
+} // namespace
+
+TEST_CASE("an import that throws while 8 connections call: every call reaches the old module")
+{
+	drpc::ModuleRegistry registry;
+	auto old_module = std::make_shared<Tally>(false);
+	registry.add(old_module);
+	Tally::lost = 0;
+
+	std::atomic<bool> stop{false};
+	std::atomic<uint64_t> calls{0};
+	std::vector<std::thread> callers;
+	for (int t = 0; t < 8; ++t) {
+		callers.emplace_back([&] {
+			drpc::ModuleRegistry::Reader reader(registry);
+			NullBody body;
+			while (!stop.load(std::memory_order_relaxed)) {
+				drpc::ModuleRegistry::Lease lease = reader.acquire(7);
+				if (!lease)
+					continue; // counted by the check below: calls != count
+				(void)lease.module().handle_call({}, {}, body);
+				calls.fetch_add(1, std::memory_order_relaxed);
+			}
+		});
+	}
+	int failed_imports = 0;
+	for (int attempt = 0; attempt < 2000; ++attempt) {
+		try {
+			(void)registry.replace_handing_over(
+				7, std::make_shared<Tally>(true),
+				[](drpc::Module &, drpc::Module &) { throw std::runtime_error("import failed"); },
+				std::chrono::steady_clock::now() + 10s);
+		} catch (const std::runtime_error &) {
+			++failed_imports;
+		}
+	}
+	stop = true;
+	for (auto &caller : callers)
+		caller.join();
+	CHECK(failed_imports == 2000);
+	CHECK(Tally::lost.load() == 0);
+	CHECK(old_module->count.load() == calls.load());
+	CHECK(registry.find(7) == old_module);
+}

@@ -34,8 +34,17 @@ class ModuleRegistry {
 	struct Table;
 
 public:
+	class Reader;
+
 	/// One module held for the length of one call; it cannot be retired
 	/// from under the call while the lease lives.
+	///
+	/// A lease points into the table its Reader cached, without a reference
+	/// count of its own (the call path stays free of shared atomics). What
+	/// keeps that safe: the Reader keeps every table it handed a lease from
+	/// until that lease is gone, whatever acquire() or release() is called
+	/// meanwhile. So the one rule is that a lease must not outlive its
+	/// Reader (checked in debug builds when the Reader is destroyed).
 	class Lease {
 	public:
 		Lease() noexcept = default;
@@ -52,24 +61,36 @@ public:
 
 	private:
 		friend class ModuleRegistry;
-		explicit Lease(Entry *entry) noexcept : entry_(entry) {}
+		Lease(Entry *entry, Reader *reader) noexcept : entry_(entry), reader_(reader) {}
+		void drop() noexcept;
 		Entry *entry_ = nullptr;
+		Reader *reader_ = nullptr;
 	};
 
 	/// A session's view of the registry. Not thread-safe: one per thread.
+	/// Its leases must be gone before it is destroyed.
 	class Reader {
 	public:
 		explicit Reader(const ModuleRegistry &registry) noexcept : registry_(registry) {}
+		~Reader();
+		Reader(const Reader &) = delete;
+		Reader &operator=(const Reader &) = delete;
 		/// The module registered under `id`, or an empty lease.
 		[[nodiscard]] Lease acquire(int32_t id);
 		/// Drops the cached table so that retired modules are not kept
-		/// alive by an idle session.
+		/// alive by an idle session (deferred while a lease is out).
 		void release() noexcept;
 
 	private:
+		friend class Lease;
+		void refresh(uint64_t version);
+
 		const ModuleRegistry &registry_;
 		std::shared_ptr<const Table> table_;
 		uint64_t version_ = 0;
+		/// Leases out, and the older tables they may point into.
+		uint32_t leases_ = 0;
+		std::vector<std::shared_ptr<const Table>> kept_;
 	};
 
 	/// A module taken out of the table by replace() or remove().
