@@ -11,13 +11,6 @@
 
 namespace drpc::detail {
 
-void UniqueFd::reset(int fd) noexcept
-{
-	if (fd_ >= 0)
-		::close(fd_);
-	fd_ = fd;
-}
-
 sockaddr_un unix_address(const std::filesystem::path &path, const char *what)
 {
 	sockaddr_un address{};

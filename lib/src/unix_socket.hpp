@@ -4,37 +4,15 @@
 #pragma once
 
 #include <drpc/module.hpp>
+#include <drpc/unique_fd.hpp>
 
 #include <filesystem>
 #include <sys/un.h>
-#include <utility>
 
 namespace drpc::detail {
 
-/// Owns a file descriptor.
-class UniqueFd {
-public:
-	UniqueFd() noexcept = default;
-	explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-	UniqueFd(UniqueFd &&other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-	UniqueFd &operator=(UniqueFd &&other) noexcept
-	{
-		if (this != &other)
-			reset(std::exchange(other.fd_, -1));
-		return *this;
-	}
-	UniqueFd(const UniqueFd &) = delete;
-	UniqueFd &operator=(const UniqueFd &) = delete;
-	~UniqueFd() { reset(); }
-
-	[[nodiscard]] int get() const noexcept { return fd_; }
-	[[nodiscard]] bool valid() const noexcept { return fd_ >= 0; }
-	void reset(int fd = -1) noexcept;
-	int release() noexcept { return std::exchange(fd_, -1); }
-
-private:
-	int fd_ = -1;
-};
+/// Kept so that lib/src spells it as before; the type is drpc::UniqueFd.
+using UniqueFd = drpc::UniqueFd;
 
 /// The address of `path`; throws Error when it does not fit sun_path.
 [[nodiscard]] sockaddr_un unix_address(const std::filesystem::path &path, const char *what);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Byte-for-byte checks against the records captured from DAOS's own Go
-// client and server (shared/wire-vectors): our headers, our encoder, our
+// client and server (tests/wire-vectors): our headers, our encoder, our
 // chunking, our decoder and our server's answers must be those bytes.
 #include "test_support.hpp"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // hello.so through the C ABI: its descriptor, and answers byte-identical to
-// DAOS's own hello module (the bodies in shared/wire-vectors).
+// DAOS's own hello module (the bodies in tests/wire-vectors).
 
 #include "plugin_support.hpp"
 
@@ -48,7 +48,7 @@ TEST_CASE("hello.so answers GREETING as DAOS's hello module does")
 		std::string expected;
 	};
 	const Case cases[] = {
-		// The body of hello_call / hello_response in shared/wire-vectors.
+		// The body of hello_call / hello_response in tests/wire-vectors.
 		{"wire vector", "\x0a\x06"s + "Friend", "\x0a\x0c"s + "Hello Friend"},
 		// empty_call / empty_call_response: an empty body is Hello{name ""}.
 		{"empty body", "", "\x0a\x06"s + "Hello "},
