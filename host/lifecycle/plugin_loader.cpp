@@ -60,9 +60,11 @@ void check_descriptor(const drpc_plugin *plugin, const drpc_plugin_info &info)
 	if (plugin->abi_version != DRPC_PLUGIN_ABI_VERSION)
 		throw drpc::Error("descriptor ABI version " + std::to_string(plugin->abi_version) +
 		                  ", this host speaks " + std::to_string(DRPC_PLUGIN_ABI_VERSION));
-	if (plugin->struct_size < sizeof(drpc_plugin))
-		throw drpc::Error("descriptor is " + std::to_string(plugin->struct_size) + " bytes, the host needs " +
-		                  std::to_string(sizeof(drpc_plugin)));
+	// Shorter than this host's struct is fine (an older plugin.h: the newer
+	// fields read as absent); shorter than version 1 is not a descriptor.
+	if (plugin->struct_size < DRPC_PLUGIN_SIZE_V1)
+		throw drpc::Error("descriptor is " + std::to_string(plugin->struct_size) +
+		                  " bytes, less than version 1's " + std::to_string(DRPC_PLUGIN_SIZE_V1));
 	if (plugin->info == nullptr || std::memcmp(plugin->info, &info, sizeof(info)) != 0)
 		throw drpc::Error("the descriptor's info differs from the " DRPC_PLUGIN_INFO_SECTION " section");
 	if (plugin->create == nullptr || plugin->destroy == nullptr || plugin->call == nullptr)
@@ -162,6 +164,7 @@ std::shared_ptr<PluginModule> PluginLoader::map_and_create(LoadResult &result, R
 		.copy = std::move(copy),
 		.library = std::move(library),
 		.plugin = plugin,
+		.call_with_error = DRPC_PLUGIN_HAS(plugin, call_with_error) ? plugin->call_with_error : nullptr,
 		.info = info,
 		.instance = instance,
 	};

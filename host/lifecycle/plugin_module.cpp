@@ -53,9 +53,20 @@ uint8_t *reserve_state(void *host_data, uint64_t size) noexcept
 	}
 }
 
+/// A status outside drpc.Status answers FAILURE.
+drpc::Status known_status(int32_t status) noexcept
+{
+	if (status < DRPC_STATUS_SUCCESS || status > DRPC_STATUS_FAILED_MARSHAL)
+		return drpc::Status::FAILURE;
+	return static_cast<drpc::Status>(status);
+}
+
 } // namespace
 
-PluginModule::PluginModule(LoadedPlugin loaded) noexcept : loaded_(std::move(loaded)) {}
+PluginModule::PluginModule(LoadedPlugin loaded)
+	: handler_failures_("failures of module " + std::to_string(loaded.info.module_id)), loaded_(std::move(loaded))
+{
+}
 
 PluginModule::~PluginModule()
 {
@@ -94,11 +105,22 @@ drpc::Status PluginModule::handle_call(const drpc::CallContext &context, std::sp
 		.host_data = &out,
 		.reserve = &reserve_response,
 	};
-	const int32_t status = loaded_.plugin->call(loaded_.instance, &info, body.empty() ? nullptr : body.data(),
-	                                            body.size(), &output);
-	if (status < DRPC_STATUS_SUCCESS || status > DRPC_STATUS_FAILED_MARSHAL)
-		return drpc::Status::FAILURE;
-	return static_cast<drpc::Status>(status);
+	const uint8_t *bytes = body.empty() ? nullptr : body.data();
+	if (loaded_.call_with_error == nullptr) {
+		const int32_t status = loaded_.plugin->call(loaded_.instance, &info, bytes, body.size(), &output);
+		return known_status(status);
+	}
+	drpc_error error;
+	error.message[0] = '\0'; // the rest is never read: the text ends at the first NUL
+	const int32_t status = loaded_.call_with_error(loaded_.instance, &info, bytes, body.size(), &output, &error);
+	if (status != DRPC_STATUS_SUCCESS && error.message[0] != '\0') {
+		drpc::log::warn(handler_failures_, log_component,
+		                "module " + std::to_string(context.module) + " method " +
+		                        std::to_string(context.method) + " failed: " +
+		                        drpc::log::untrusted(std::string_view(
+						error.message, ::strnlen(error.message, sizeof(error.message)))));
+	}
+	return known_status(status);
 }
 
 std::string PluginModule::export_state()

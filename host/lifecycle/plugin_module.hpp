@@ -6,6 +6,7 @@
 
 #include "runtime_dir.hpp"
 
+#include <drpc/log.hpp>
 #include <drpc/module.hpp>
 #include <drpc/plugin.h>
 
@@ -25,8 +26,10 @@ struct LoadedPlugin {
 	RuntimeFile copy;             ///< the file actually mapped
 	boost::dll::shared_library library;
 	const drpc_plugin *plugin = nullptr; ///< checked: non-null create/destroy/call
-	drpc_plugin_info info{};             ///< as read from the file, equal to *plugin->info
-	void *instance = nullptr;            ///< from plugin->create()
+	/// The plugin's call_with_error when its struct has one (version 2+), else null.
+	decltype(drpc_plugin::call_with_error) call_with_error = nullptr;
+	drpc_plugin_info info{};  ///< as read from the file, equal to *plugin->info
+	void *instance = nullptr; ///< from plugin->create()
 };
 
 /// Routes calls into a plugin instance. The object owns the instance and the
@@ -35,7 +38,8 @@ struct LoadedPlugin {
 /// leases and Retired::wait_drained() guarantee that).
 class PluginModule final : public drpc::Module {
 public:
-	explicit PluginModule(LoadedPlugin loaded) noexcept;
+	/// Throws std::bad_alloc only.
+	explicit PluginModule(LoadedPlugin loaded);
 	~PluginModule() override;
 
 	[[nodiscard]] int32_t id() const noexcept override { return loaded_.info.module_id; }
@@ -64,6 +68,10 @@ public:
 	[[nodiscard]] std::string describe() const;
 
 private:
+	/// A failing handler may fail on every call: its log lines are limited
+	/// per module, so one noisy plugin cannot hide another's. Before
+	/// loaded_: if it cannot be made, `loaded` has not been taken over yet.
+	drpc::log::RateLimit handler_failures_;
 	LoadedPlugin loaded_;
 };
 

@@ -13,12 +13,33 @@
  * C++ authors do not use this header directly: `drpc/plugin.hpp` adapts a
  * C++ class onto it and exports the entry with one macro.
  *
- * ## Versioning
- * Every struct begins with a `version` (or `abi_version`) field whose current
- * value is the `#define` right above the struct. Fields are only ever added at
- * the end, with a version bump; the host reads a field only when the version
- * the plugin (or host) filled in says it exists. A plugin built for an ABI
- * version the host does not know is refused at load time.
+ * ## Versioning, and how this ABI grows
+ * Two numbers, for two kinds of change:
+ * - DRPC_PLUGIN_ABI_VERSION (in `abi_version`) changes only for a change an
+ *   old plugin or an old host could not survive (a field's meaning or type,
+ *   a removal). A host refuses a plugin built for an ABI version it does not
+ *   speak. It has been 1 since the first release.
+ * - Growth within an ABI version is additive, in the manner of PipeWire's
+ *   SPA, and needs no new ABI version. The rules:
+ *   1. A field is only ever appended at the end of a struct, never
+ *      inserted, removed, reordered or retyped; the struct's `#define`
+ *      version (right above it) goes up by one, and the field's comment says
+ *      "since version N".
+ *   2. Every appended field is optional: a pointer (or function pointer)
+ *      that may be NULL, never a value whose zero means something.
+ *   3. The reader of a struct reads an appended field only when the
+ *      writer's struct says the field exists (`struct_size` for struct
+ *      drpc_plugin, `version` for the host's structs) AND the pointer is not
+ *      NULL; otherwise it behaves as before the field existed.
+ *      DRPC_PLUGIN_HAS() below does both checks for struct drpc_plugin.
+ *   4. So a plugin built against an older plugin.h keeps loading on a newer
+ *      host (its struct is shorter: the newer fields read as absent), and a
+ *      newer plugin loads on an older host (which never reads past what it
+ *      knows). tests/plugin-api/abi1/ holds a frozen copy of the version-1
+ *      header; a plugin built against it must keep loading and serving.
+ *   Issue 9's self-description (methods and a FileDescriptorSet) is meant
+ *   to be added exactly so: one more optional pointer at the end of struct
+ *   drpc_plugin, DRPC_PLUGIN_VERSION 3.
  *
  * ## What the host checks before running any plugin code
  * The plugin's `struct drpc_plugin_info` is also placed in the ELF section
@@ -52,6 +73,7 @@
 #ifndef DRPC_PLUGIN_H
 #define DRPC_PLUGIN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -137,11 +159,15 @@ struct drpc_output {
 	uint8_t *(*reserve)(void *host_data, uint64_t size);
 };
 
-/** The descriptor `drpc_plugin_entry` returns. */
-#define DRPC_PLUGIN_VERSION 1u
+/**
+ * The descriptor `drpc_plugin_entry` returns. Version 1 ends at
+ * import_state; each later version appends one optional field (see
+ * "Versioning" above). `struct_size` says which fields the plugin has.
+ */
+#define DRPC_PLUGIN_VERSION 2u
 struct drpc_plugin {
 	uint32_t abi_version; /**< DRPC_PLUGIN_ABI_VERSION */
-	uint32_t struct_size; /**< sizeof(struct drpc_plugin) as built */
+	uint32_t struct_size; /**< sizeof(struct drpc_plugin) as built: which fields exist */
 	/** The same object as the DRPC_PLUGIN_INFO_SECTION copy. */
 	const struct drpc_plugin_info *info;
 
@@ -158,7 +184,8 @@ struct drpc_plugin {
 	/**
 	 * Handles one call: `body` is the Call's body (`body_len` bytes, may be
 	 * NULL when empty). Returns a DRPC_STATUS_*; on SUCCESS the answer is
-	 * what was written through `out`.
+	 * what was written through `out`. The host uses call_with_error instead
+	 * when the plugin has it.
 	 */
 	int32_t (*call)(void *instance, const struct drpc_call_info *info, const uint8_t *body, uint64_t body_len,
 	                struct drpc_output *out);
@@ -175,7 +202,27 @@ struct drpc_plugin {
 	 * by export_state() of an earlier build of the same module.
 	 */
 	int32_t (*import_state)(void *instance, const uint8_t *state, uint64_t state_len, struct drpc_error *error);
+
+	/**
+	 * Since version 2; optional. call() with an error channel: on any
+	 * status but SUCCESS the plugin may write why into `error` (the host
+	 * passes it zeroed). The text goes to the host's log, rate-limited and
+	 * escaped, never to the caller, who gets the returned status.
+	 */
+	int32_t (*call_with_error)(void *instance, const struct drpc_call_info *info, const uint8_t *body,
+	                           uint64_t body_len, struct drpc_output *out, struct drpc_error *error);
 };
+
+/** sizeof(struct drpc_plugin) at version 1: the least a host accepts. */
+#define DRPC_PLUGIN_SIZE_V1 (offsetof(struct drpc_plugin, import_state) + sizeof(void (*)(void)))
+
+/**
+ * Whether `plugin` (a const struct drpc_plugin *) has the appended `field`
+ * and it is set: the one way to read a field added after version 1.
+ */
+#define DRPC_PLUGIN_HAS(plugin, field)                                                                                 \
+	((plugin)->struct_size >= offsetof(struct drpc_plugin, field) + sizeof((plugin)->field) &&                     \
+	 (plugin)->field != NULL)
 
 /** The signature of the exported entry symbol. */
 typedef const struct drpc_plugin *(*drpc_plugin_entry_fn)(void);

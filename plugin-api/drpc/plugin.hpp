@@ -12,7 +12,8 @@
  * threads and timers.
  *
  * Nothing thrown here crosses the boundary: an exception escaping a handler
- * answers FAILURE (or the status of a drpc::plugin::Error), one escaping the
+ * answers FAILURE (or the status of a drpc::plugin::Error) and its what()
+ * goes to the host's log through call_with_error; one escaping the
  * constructor refuses the load with its what() as the reason.
  *
  * @code
@@ -283,8 +284,10 @@ template <class T> void destroy(void *instance) noexcept
 	delete static_cast<T *>(static_cast<Module *>(instance));
 }
 
-inline int32_t call(void *instance, const drpc_call_info *info, const uint8_t *body, uint64_t body_len,
-                    drpc_output *out) noexcept
+/// call_with_error(): the status a handler's exception stands for, and its
+/// text for the host's log.
+inline int32_t call_with_error(void *instance, const drpc_call_info *info, const uint8_t *body, uint64_t body_len,
+                               drpc_output *out, drpc_error *error) noexcept
 {
 	try {
 		const CallContext context{info->module,   info->method,   info->sequence,
@@ -293,10 +296,21 @@ inline int32_t call(void *instance, const drpc_call_info *info, const uint8_t *b
 		const std::span<const uint8_t> bytes(body, body == nullptr ? 0 : body_len);
 		return static_cast<int32_t>(static_cast<Module *>(instance)->call(context, bytes, output));
 	} catch (const Error &e) {
+		set_error(error, e.what());
 		return static_cast<int32_t>(e.status());
+	} catch (const std::exception &e) {
+		set_error(error, e.what());
 	} catch (...) {
-		return DRPC_STATUS_FAILURE;
+		set_error(error, "the handler threw an exception that is not a std::exception");
 	}
+	return DRPC_STATUS_FAILURE;
+}
+
+/// call() for hosts that do not know call_with_error (ABI version 1).
+inline int32_t call(void *instance, const drpc_call_info *info, const uint8_t *body, uint64_t body_len,
+                    drpc_output *out) noexcept
+{
+	return call_with_error(instance, info, body, body_len, out, nullptr);
 }
 
 template <class T> int32_t export_state(void *instance, drpc_output *out, drpc_error *error) noexcept
@@ -333,6 +347,7 @@ template <class T> constexpr drpc_plugin make_plugin(const drpc_plugin_info *inf
 	static_assert(std::is_base_of_v<Module, T>, "a drpc plugin class derives from drpc::plugin::Module");
 	drpc_plugin plugin{
 		DRPC_PLUGIN_ABI_VERSION, sizeof(drpc_plugin), info, &create<T>, &destroy<T>, &call, nullptr, nullptr,
+		&call_with_error,
 	};
 	if constexpr (std::is_base_of_v<StateHandoff, T>) {
 		plugin.export_state = &export_state<T>;

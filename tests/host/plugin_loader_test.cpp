@@ -133,6 +133,18 @@ TEST_CASE("loader: a good plugin loads and answers")
 		CHECK(call(*module, 9).status == drpc::Status::UNKNOWN_METHOD); // no such method
 		CHECK(call(*module, 5).status == drpc::Status::FAILURE);        // 99 is not a drpc.Status
 	}
+	SUBCASE("a handler's failure text reaches the log, its drpc::plugin::Error status the caller")
+	{
+		CHECK(call(*module, 6).status == drpc::Status::FAILED_UNMARSHAL_PAYLOAD);
+		CHECK_FALSE(log.find({"WARN", "plugins", "module 4242 method 6 failed: bad input\\x0aon two lines"})
+		                    .empty());
+		CHECK(call(*module, 2).status == drpc::Status::FAILURE);
+		CHECK_FALSE(
+			log.find({"WARN", "plugins", "module 4242 method 2 failed: method 2 always throws"}).empty());
+		// A failure without an exception gives no text, and logs nothing.
+		CHECK(call(*module, 9).status == drpc::Status::UNKNOWN_METHOD);
+		CHECK(log.find({"method 9"}).empty());
+	}
 	SUBCASE("an answer over the limit cannot be reserved")
 	{
 		CHECK(call(*module, 0, std::string(100, 'x'), 10).status == drpc::Status::FAILED_MARSHAL);
@@ -148,6 +160,23 @@ TEST_CASE("loader: a good plugin loads and answers")
 		CHECK(log.find({"pinned"}).empty());
 		CHECK_FALSE(log.find({"unloaded module 4242"}).empty());
 	}
+}
+
+TEST_CASE("loader: a plugin built against the frozen ABI-1 header loads and serves on the grown ABI")
+{
+	static_assert(sizeof(drpc_plugin) > DRPC_PLUGIN_SIZE_V1, "the struct has grown since ABI 1");
+	host_test::LogCapture log;
+	Plugins plugins;
+	plugins.install("abi1");
+	plugins.load();
+	CHECK(plugins.set.failures().empty());
+	std::shared_ptr<PluginModule> module = plugins.set.find(4711);
+	REQUIRE(module);
+	const Answer answer = call(*module, 0, "old build");
+	CHECK(answer.status == drpc::Status::SUCCESS);
+	CHECK(answer.body == "old build");
+	CHECK(call(*module, 1).status == drpc::Status::UNKNOWN_METHOD);
+	CHECK_FALSE(module->has_state_handoff());
 }
 
 TEST_CASE("loader: a library still mapped after unloading is reported as pinned")

@@ -14,7 +14,9 @@ static_assert(sizeof(drpc_call_info) == 32);
 static_assert(offsetof(drpc_call_info, sequence) == 24);
 static_assert(sizeof(drpc_output) == 24);
 static_assert(offsetof(drpc_output, reserve) == 16);
-static_assert(sizeof(drpc_plugin) == 56);
+static_assert(sizeof(drpc_plugin) == 64);
+static_assert(DRPC_PLUGIN_SIZE_V1 == 56); // the frozen ABI-1 size: never changes
+static_assert(offsetof(drpc_plugin, call_with_error) == 56);
 static_assert(offsetof(drpc_plugin, create) == 16);
 static_assert(offsetof(drpc_plugin, import_state) == 48);
 static_assert(sizeof(drpc_error) == DRPC_ERROR_MESSAGE_MAX);

@@ -3,6 +3,7 @@
 #include <drpc/plugin.h>
 
 _Static_assert(sizeof(struct drpc_plugin_info) == 112, "struct drpc_plugin_info layout");
-_Static_assert(sizeof(struct drpc_plugin) == 56, "struct drpc_plugin layout");
+_Static_assert(sizeof(struct drpc_plugin) == 64, "struct drpc_plugin layout");
+_Static_assert(DRPC_PLUGIN_SIZE_V1 == 56, "version 1 of struct drpc_plugin");
 
 int main(void) { return 0; }

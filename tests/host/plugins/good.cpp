@@ -36,6 +36,8 @@ public:
 			return Status::success;
 		case 5: // a status outside drpc.Status
 			return static_cast<Status>(99);
+		case 6: // a status and a reason, through drpc::plugin::Error
+			throw drpc::plugin::Error(Status::failed_unmarshal_payload, "bad input\non two lines");
 		default:
 			return Status::unknown_method;
 		}

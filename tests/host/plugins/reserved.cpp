@@ -22,6 +22,7 @@ extern "C" {
 		raw_plugin::call,
 		nullptr,
 		nullptr,
+		nullptr, // call_with_error
 	};
 	return &descriptor;
 }

@@ -32,6 +32,7 @@ extern "C" {
 		call_missing,
 		nullptr,
 		nullptr,
+		nullptr, // call_with_error
 	};
 	return &descriptor;
 }
