@@ -3,6 +3,7 @@
 #include "plugin_file.hpp"
 
 #include "plugin_names.hpp"
+#include "write_lease.hpp"
 
 #include "file_permissions.hpp"
 
@@ -139,6 +140,9 @@ RuntimeFile PluginDirectory::copy_plugin(std::string_view name, RuntimeDir &runt
 		if (const auto why = untrusted_because(st))
 			throw drpc::Error(*why);
 	}
+	// Half a file is never loaded, whoever asked (watcher, SIGHUP, admin).
+	if (open_writers(source.get()) == Writers::some)
+		throw drpc::Error("still open for writing; it is loaded once its writer closes it");
 
 	const std::string_view stem = name.ends_with(".so") ? name.substr(0, name.size() - 3) : name;
 	RuntimeFile copy = runtime.create_file(stem.empty() ? std::string_view("plugin") : stem, generation);

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // Watches the plugins directory with inotify, coalescing each file's burst
-// of events (create, writes, close, rename) into one change.
+// of events (create, writes, close, rename) into one change, reported only
+// once no writer has the file open.
 #include "plugin_watcher.hpp"
+
+#include "write_lease.hpp"
 
 #include <drpc/error.hpp>
 #include <drpc/log.hpp>
 
 #include <array>
 #include <cerrno>
+#include <fcntl.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -22,23 +26,23 @@ constexpr uint32_t watched_events = IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_
 PluginWatcher::PluginWatcher(std::filesystem::path directory, std::chrono::milliseconds settle)
 	: directory_(std::move(directory)), settle_(settle)
 {
-	fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (fd_ < 0)
+	fd_.reset(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+	if (!fd_.valid())
 		throw SystemError("watching plugins directory " + directory_.string() + ": inotify_init1", errno);
-	if (::inotify_add_watch(fd_, directory_.c_str(), watched_events | IN_ONLYDIR) < 0) {
-		const int error = errno;
-		::close(fd_);
-		throw SystemError("watching plugins directory " + directory_.string(), error);
-	}
+	if (::inotify_add_watch(fd_.get(), directory_.c_str(), watched_events | IN_ONLYDIR) < 0)
+		throw SystemError("watching plugins directory " + directory_.string(), errno);
+	dir_fd_.reset(::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	if (!dir_fd_.valid())
+		throw SystemError("plugins directory " + directory_.string(), errno);
 }
 
-PluginWatcher::~PluginWatcher() { ::close(fd_); }
+PluginWatcher::~PluginWatcher() = default;
 
 void PluginWatcher::read_events()
 {
 	alignas(inotify_event) std::array<char, 16384> buffer;
 	for (;;) {
-		const ssize_t size = ::read(fd_, buffer.data(), buffer.size());
+		const ssize_t size = ::read(fd_.get(), buffer.data(), buffer.size());
 		if (size <= 0) {
 			if (size < 0 && errno == EINTR)
 				continue;
@@ -98,6 +102,15 @@ std::vector<PluginFileEvent> PluginWatcher::take_settled(Clock::time_point now)
 	for (auto it = pending_.begin(); it != pending_.end();) {
 		const Pending &pending = it->second;
 		if (pending.open_for_writing || now - pending.last_event < settle_) {
+			++it;
+			continue;
+		}
+		if (!pending.removed && !why_not_a_plugin_name(it->first) &&
+		    open_writers_at(dir_fd_.get(), it->first.c_str()) == Writers::some) {
+			// Created (a linker opens its output with O_CREAT|O_TRUNC and may
+			// not write for a while) and still open for writing: wait for its
+			// IN_CLOSE_WRITE rather than read half a file.
+			it->second.open_for_writing = true;
 			++it;
 			continue;
 		}

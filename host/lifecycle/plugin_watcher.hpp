@@ -6,6 +6,8 @@
 
 #include "plugin_names.hpp"
 
+#include <drpc/unique_fd.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -39,14 +41,17 @@ public:
 	PluginWatcher &operator=(const PluginWatcher &) = delete;
 
 	/// The inotify descriptor, to poll for POLLIN.
-	[[nodiscard]] int fd() const noexcept { return fd_; }
+	[[nodiscard]] int fd() const noexcept { return fd_.get(); }
 
 	/// Reads every queued inotify event without blocking. Files that are not
 	/// plugin candidates are logged once per burst and otherwise ignored.
 	void read_events();
 
-	/// The settled events, by file name order; files still open for
-	/// writing are held back until they are closed.
+	/// The settled events, by file name order. A file still open for
+	/// writing is held back until it is closed: known from its events
+	/// (written, not yet closed) and, for a file only created so far (a
+	/// linker's output), from a read lease the kernel refuses while a writer
+	/// has it open.
 	[[nodiscard]] std::vector<PluginFileEvent> take_settled(Clock::time_point now = Clock::now());
 
 	/// How long until the next pending file settles; nothing when none is pending.
@@ -65,7 +70,8 @@ private:
 
 	std::filesystem::path directory_;
 	std::chrono::milliseconds settle_;
-	int fd_ = -1;
+	drpc::UniqueFd fd_;     // inotify
+	drpc::UniqueFd dir_fd_; // the directory, to ask about a file's writers
 	std::map<std::string, Pending, std::less<>> pending_;
 };
 

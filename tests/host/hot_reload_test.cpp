@@ -184,6 +184,46 @@ TEST_CASE("hot reload: a plugin file still open for writing is not loaded until 
 	CHECK(log.find({"refused /"}).empty());
 }
 
+TEST_CASE("hot reload: a plugin linked straight into the watched directory, 20 times: no error, one reload each")
+{
+	// What a linker does (g++ ... -o plugins/storm.so): open the output with
+	// O_CREAT|O_TRUNC (after unlinking it, or over the same inode), then
+	// write it in pieces with pauses longer than the watcher's settle time.
+	host_test::LogCapture log(drpc::log::Level::info);
+	reload_test::HostDirs dirs;
+	install_storm_a(dirs);
+	drpc::host::Host host(dirs.config(true));
+	host.start();
+	REQUIRE(storm_answer(dirs.socket) == "A");
+	const std::filesystem::path storm = dirs.plugins / "storm.so";
+	const reload_test::QuietFd quiet;
+	constexpr int links = 20;
+	for (int i = 0; i < links; ++i) {
+		const char build = i % 2 == 0 ? 'B' : 'A';
+		const std::string bytes = host_test::read_file(storm_plugin(build));
+		if (i % 4 >= 2)
+			std::filesystem::remove(storm);
+		const int fd = ::open(storm.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+		REQUIRE(fd >= 0);
+		const size_t chunk = bytes.size() / 3 + 1;
+		for (size_t offset = 0; offset < bytes.size(); offset += chunk) {
+			// The first pause comes before any byte is written, as a
+			// linker resolving symbols; each outlasts the settle time.
+			reload_test::pump_for(host, 60ms);
+			write_all(fd, std::string_view(bytes).substr(offset, chunk));
+		}
+		reload_test::pump_for(host, 60ms);
+		::close(fd);
+		CHECK(storm_turns(host, dirs, std::string(1, build)));
+	}
+	reload_test::pump_for(host, 200ms);
+	CHECK(reload_test::count_lines(log, {"ERROR"}) == 0);
+	CHECK(reload_test::count_lines(log, {"reloaded module 4300"}) == links);
+	const auto serving = listed(host, storm_id);
+	REQUIRE(serving);
+	CHECK(serving->generation == 1 + links);
+}
+
 TEST_CASE("hot reload: temporary, hidden and non-plugin files are ignored")
 {
 	host_test::LogCapture log(drpc::log::Level::info);
