@@ -170,3 +170,38 @@ std::optional<std::span<const uint8_t>> find_section(std::span<const uint8_t> im
 }
 
 } // namespace drpc::host::elf
+
+namespace drpc::host::elf {
+
+std::vector<std::string> needed_libraries(std::span<const uint8_t> image)
+{
+	const auto dynamic = find_section(image, ".dynamic");
+	if (!dynamic)
+		return {};
+	const auto strings = find_section(image, ".dynstr");
+	if (!strings)
+		malformed(".dynamic section without .dynstr");
+	if (dynamic->size() % sizeof(Elf64_Dyn) != 0)
+		malformed(".dynamic section size " + std::to_string(dynamic->size()) + " is not a multiple of " +
+		          std::to_string(sizeof(Elf64_Dyn)));
+	std::vector<std::string> needed;
+	for (size_t offset = 0; offset < dynamic->size(); offset += sizeof(Elf64_Dyn)) {
+		const auto entry = read_at<Elf64_Dyn>(*dynamic, offset, ".dynamic entry");
+		if (entry.d_tag == DT_NULL)
+			break;
+		if (entry.d_tag != DT_NEEDED)
+			continue;
+		const uint64_t name = entry.d_un.d_val;
+		if (name >= strings->size())
+			malformed("DT_NEEDED name at offset " + std::to_string(name) + " lies past .dynstr (" +
+			          std::to_string(strings->size()) + " bytes)");
+		const auto *begin = reinterpret_cast<const char *>(strings->data()) + name;
+		const void *end = std::memchr(begin, '\0', strings->size() - name);
+		if (end == nullptr)
+			malformed("DT_NEEDED name at offset " + std::to_string(name) + " is not NUL-terminated");
+		needed.emplace_back(begin, static_cast<const char *>(end));
+	}
+	return needed;
+}
+
+} // namespace drpc::host::elf

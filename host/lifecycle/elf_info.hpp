@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace drpc::host::elf {
 
@@ -37,5 +38,15 @@ private:
 /// section. Throws ElfError.
 [[nodiscard]] std::optional<std::span<const uint8_t>> find_section(std::span<const uint8_t> image,
                                                                    std::string_view name);
+
+} // namespace drpc::host::elf
+
+namespace drpc::host::elf {
+
+/// The DT_NEEDED entries of `image` (the libraries the dynamic loader would
+/// map with it, e.g. "libprotobuf.so.32"), read through .dynamic and
+/// .dynstr with every offset checked; empty when it has no .dynamic
+/// section. Throws ElfError.
+[[nodiscard]] std::vector<std::string> needed_libraries(std::span<const uint8_t> image);
 
 } // namespace drpc::host::elf

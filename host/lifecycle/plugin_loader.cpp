@@ -3,6 +3,7 @@
 // plugin's code from running.
 #include "plugin_loader.hpp"
 
+#include "elf_info.hpp"
 #include "plugin_info.hpp"
 
 #include <drpc/error.hpp>
@@ -77,6 +78,18 @@ void check_descriptor(const drpc_plugin *plugin, const drpc_plugin_info &info)
 		throw drpc::Error("descriptor has export_state or import_state without the other");
 }
 
+/// Refuses an image that needs the full protobuf runtime, naming the fix.
+void refuse_full_protobuf(std::span<const uint8_t> image)
+{
+	for (const std::string &library : elf::needed_libraries(image)) {
+		if (library.starts_with("libprotobuf.so"))
+			throw drpc::Error("needs " + library +
+			                  ", the full protobuf runtime, which aborts the host when a second build "
+			                  "is loaded (a reload); generate its messages with "
+			                  "`option optimize_for = LITE_RUNTIME;` and link protobuf-lite instead");
+	}
+}
+
 boost::dll::shared_library map_library(const std::filesystem::path &copy)
 {
 	// Boost.DLL binds lazily unless told; binding now makes a missing symbol
@@ -104,7 +117,8 @@ std::string PluginLoader::module_config(std::string_view name) const
 	return found == module_configs_.end() ? std::string("{}") : found->second;
 }
 
-LoadResult PluginLoader::load(const PluginDirectory &directory, std::string_view name, const Admission &admit)
+LoadResult PluginLoader::load(const PluginDirectory &directory, std::string_view name, const Admission &admit,
+                              const LoadPolicy &policy)
 {
 	LoadResult result;
 	result.source = directory.path() / name;
@@ -120,6 +134,8 @@ LoadResult PluginLoader::load(const PluginDirectory &directory, std::string_view
 		{
 			const FileView view(copy.fd());
 			result.info = read_plugin_info(view.bytes());
+			if (!policy.allow_full_protobuf)
+				refuse_full_protobuf(view.bytes());
 		}
 		copy.close();
 		if (admit) {

@@ -40,6 +40,16 @@ struct LoadResult {
 	[[nodiscard]] bool ok() const noexcept { return module != nullptr; }
 };
 
+/// What a load may admit beyond the plugin's own checks, decided per load
+/// by whoever asks for it.
+struct LoadPolicy {
+	/// A plugin linked to the full protobuf runtime (libprotobuf.so) kills
+	/// the process when a second build of it is mapped beside the first (a
+	/// reload): refused in the host's process. A plugin that will run in a
+	/// worker process of its own (issue 8) may be admitted.
+	bool allow_full_protobuf = false;
+};
+
 class PluginLoader {
 public:
 	/// Says why a module may not be loaded, or nothing to admit it. Called
@@ -53,7 +63,8 @@ public:
 	/// Loads `name` from `directory` as a new generation. Never throws: a
 	/// refusal comes back in LoadResult::error. Safe to call while earlier
 	/// generations of the same file are loaded: each has its own copy.
-	[[nodiscard]] LoadResult load(const PluginDirectory &directory, std::string_view name, const Admission &admit);
+	[[nodiscard]] LoadResult load(const PluginDirectory &directory, std::string_view name, const Admission &admit,
+	                              const LoadPolicy &policy = {});
 
 	/// The config object for module `name` as JSON text: "{}" when none.
 	[[nodiscard]] std::string module_config(std::string_view name) const;

@@ -179,6 +179,29 @@ TEST_CASE("loader: a plugin built against the frozen ABI-1 header loads and serv
 	CHECK_FALSE(module->has_state_handoff());
 }
 
+TEST_CASE("loader: a plugin needing the full protobuf runtime is refused by name, before it runs; the rest load")
+{
+	host_test::LogCapture log;
+	Plugins plugins;
+	plugins.install("full_protobuf");
+	plugins.install("good");
+	plugins.load();
+	CHECK(plugins.refusal("full_protobuf.so").starts_with("needs libprotobuf.so."));
+	CHECK(plugins.refusal("full_protobuf.so").find("optimize_for = LITE_RUNTIME") != std::string::npos);
+	CHECK(plugins.refusal("full_protobuf.so").find("protobuf-lite") != std::string::npos);
+	CHECK_FALSE(plugins.set.find(4800));
+	CHECK(plugins.set.find(4242));
+
+	SUBCASE("unless the load policy admits it (a plugin for a worker process)")
+	{
+		const PluginDirectory directory(plugins.dir.path(), true);
+		drpc::host::LoadResult result = plugins.loader.load(
+			directory, "full_protobuf.so", {}, drpc::host::LoadPolicy{.allow_full_protobuf = true});
+		CHECK(result.error == "");
+		CHECK(result.ok());
+	}
+}
+
 TEST_CASE("loader: a library still mapped after unloading is reported as pinned")
 {
 	host_test::LogCapture log;
