@@ -30,21 +30,21 @@ ShutdownSignals::ShutdownSignals()
 	const sigset_t set = shutdown_set();
 	if (const int error = ::pthread_sigmask(SIG_BLOCK, &set, nullptr); error != 0)
 		throw drpc::SystemError("pthread_sigmask", error);
-	fd_ = ::signalfd(-1, &set, SFD_CLOEXEC);
-	if (fd_ < 0)
+	fd_.reset(::signalfd(-1, &set, SFD_CLOEXEC));
+	if (!fd_.valid())
 		throw drpc::SystemError("signalfd", errno);
 }
 
 ShutdownSignals::~ShutdownSignals()
 {
-	::close(fd_);
+	fd_.reset();
 	const sigset_t set = shutdown_set();
 	::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }
 
 std::optional<int> ShutdownSignals::wait(std::chrono::milliseconds timeout)
 {
-	pollfd ready{.fd = fd_, .events = POLLIN, .revents = 0};
+	pollfd ready{.fd = fd_.get(), .events = POLLIN, .revents = 0};
 	for (;;) {
 		const int count = ::poll(&ready, 1, timeout.count() < 0 ? -1 : static_cast<int>(timeout.count()));
 		if (count < 0) {
@@ -55,7 +55,7 @@ std::optional<int> ShutdownSignals::wait(std::chrono::milliseconds timeout)
 		if (count == 0)
 			return std::nullopt;
 		signalfd_siginfo info{};
-		const ssize_t got = ::read(fd_, &info, sizeof(info));
+		const ssize_t got = ::read(fd_.get(), &info, sizeof(info));
 		if (got == static_cast<ssize_t>(sizeof(info)))
 			return static_cast<int>(info.ssi_signo);
 		if (got < 0 && errno != EINTR && errno != EAGAIN)

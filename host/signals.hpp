@@ -5,6 +5,8 @@
 /// signalfd by the main thread.
 #pragma once
 
+#include <drpc/unique_fd.hpp>
+
 #include <chrono>
 #include <optional>
 
@@ -27,10 +29,10 @@ public:
 	std::optional<int> wait(std::chrono::milliseconds timeout = std::chrono::milliseconds(-1));
 
 	/// The signalfd, to poll for POLLIN beside other descriptors.
-	[[nodiscard]] int fd() const noexcept { return fd_; }
+	[[nodiscard]] int fd() const noexcept { return fd_.get(); }
 
 private:
-	int fd_ = -1;
+	drpc::UniqueFd fd_;
 };
 
 } // namespace drpc::host

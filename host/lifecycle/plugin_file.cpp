@@ -8,6 +8,7 @@
 #include "file_permissions.hpp"
 
 #include <drpc/error.hpp>
+#include <drpc/unique_fd.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -19,23 +20,6 @@
 
 namespace drpc::host {
 namespace {
-
-/// Closes a descriptor at scope exit.
-class FdGuard {
-public:
-	explicit FdGuard(int fd) noexcept : fd_(fd) {}
-	~FdGuard()
-	{
-		if (fd_ >= 0)
-			::close(fd_);
-	}
-	FdGuard(const FdGuard &) = delete;
-	FdGuard &operator=(const FdGuard &) = delete;
-	[[nodiscard]] int get() const noexcept { return fd_; }
-
-private:
-	int fd_;
-};
 
 bool is_candidate(std::string_view name) { return !why_not_a_plugin_name(name); }
 
@@ -76,28 +60,23 @@ PluginDirectory::PluginDirectory(std::filesystem::path path, bool strict_permiss
 {
 	// The directory itself may be reached through a link (e.g. a versioned
 	// install); its files may not.
-	fd_ = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd_ < 0)
+	fd_.reset(::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	if (!fd_.valid())
 		throw drpc::SystemError("plugins directory " + path_.string(), errno);
 	if (!strict_)
 		return;
 	struct stat st {};
-	if (::fstat(fd_, &st) != 0) {
-		const int error = errno;
-		::close(fd_);
-		throw drpc::SystemError("plugins directory " + path_.string() + ": fstat", error);
-	}
-	if (const auto why = untrusted_because(st)) {
-		::close(fd_);
+	if (::fstat(fd_.get(), &st) != 0)
+		throw drpc::SystemError("plugins directory " + path_.string() + ": fstat", errno);
+	if (const auto why = untrusted_because(st))
 		throw drpc::Error("plugins directory " + path_.string() + ": " + *why);
-	}
 }
 
-PluginDirectory::~PluginDirectory() { ::close(fd_); }
+PluginDirectory::~PluginDirectory() = default;
 
 std::vector<std::string> PluginDirectory::list() const
 {
-	const int listing_fd = ::dup(fd_);
+	const int listing_fd = ::dup(fd_.get());
 	if (listing_fd < 0)
 		throw drpc::SystemError("plugins directory " + path_.string() + ": dup", errno);
 	const std::unique_ptr<DIR, int (*)(DIR *)> dir(::fdopendir(listing_fd), &::closedir);
@@ -123,7 +102,8 @@ std::vector<std::string> PluginDirectory::list() const
 RuntimeFile PluginDirectory::copy_plugin(std::string_view name, RuntimeDir &runtime, uint64_t generation) const
 {
 	const std::string file_name(name);
-	const FdGuard source(::openat(fd_, file_name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+	const drpc::UniqueFd source(
+		::openat(fd_.get(), file_name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
 	if (source.get() < 0) {
 		if (errno == ELOOP)
 			throw drpc::Error("is a symbolic link (plugin files are opened without following links)");

@@ -7,6 +7,8 @@
 
 #include "runtime_dir.hpp"
 
+#include <drpc/unique_fd.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -49,7 +51,7 @@ public:
 private:
 	std::filesystem::path path_;
 	bool strict_;
-	int fd_ = -1;
+	drpc::UniqueFd fd_;
 };
 
 } // namespace drpc::host

@@ -49,8 +49,7 @@ bool is_copy_name(std::string_view name) noexcept { return name.size() > 3 && na
 
 } // namespace
 
-RuntimeFile::RuntimeFile(RuntimeFile &&other) noexcept
-	: path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1))
+RuntimeFile::RuntimeFile(RuntimeFile &&other) noexcept : path_(std::move(other.path_)), fd_(std::move(other.fd_))
 {
 	other.path_.clear();
 }
@@ -61,19 +60,14 @@ RuntimeFile &RuntimeFile::operator=(RuntimeFile &&other) noexcept
 		remove();
 		path_ = std::move(other.path_);
 		other.path_.clear();
-		fd_ = std::exchange(other.fd_, -1);
+		fd_ = std::move(other.fd_);
 	}
 	return *this;
 }
 
 RuntimeFile::~RuntimeFile() { remove(); }
 
-void RuntimeFile::close() noexcept
-{
-	if (fd_ >= 0)
-		::close(fd_);
-	fd_ = -1;
-}
+void RuntimeFile::close() noexcept { fd_.reset(); }
 
 void RuntimeFile::remove() noexcept
 {
@@ -94,11 +88,11 @@ RuntimeDir::RuntimeDir(const std::filesystem::path &configured, bool strict_perm
 		if (::mkdir(path_.c_str(), 0700) != 0 && errno != EEXIST)
 			throw drpc::SystemError("runtime directory " + path_.string() + ": mkdir", errno);
 	}
-	fd_ = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd_ < 0)
+	fd_.reset(::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+	if (!fd_.valid())
 		throw drpc::SystemError("runtime directory " + path_.string() + ": open", errno);
-	try {
-		if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+	{
+		if (::flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) {
 			if (errno == EWOULDBLOCK)
 				throw drpc::Error("runtime directory " + path_.string() +
 				                  ": in use by another drpc-host");
@@ -106,14 +100,11 @@ RuntimeDir::RuntimeDir(const std::filesystem::path &configured, bool strict_perm
 		}
 		if (strict_permissions) {
 			struct stat st {};
-			if (::fstat(fd_, &st) != 0)
+			if (::fstat(fd_.get(), &st) != 0)
 				throw drpc::SystemError("runtime directory " + path_.string() + ": fstat", errno);
 			if (const auto why = not_private_because(st))
 				throw drpc::Error("runtime directory " + path_.string() + ": " + *why);
 		}
-	} catch (...) {
-		::close(fd_);
-		throw;
 	}
 	if (const size_t stale = remove_copies(); stale != 0)
 		drpc::log::info(log_component,
@@ -127,14 +118,13 @@ RuntimeDir::~RuntimeDir()
 	if (::rmdir(path_.c_str()) != 0)
 		drpc::log::warn(log_component,
 		                "cannot remove runtime directory " + path_.string() + ": " + std::strerror(errno));
-	::close(fd_);
 }
 
 RuntimeFile RuntimeDir::create_file(std::string_view stem, uint64_t generation)
 {
 	// Keep the name well under NAME_MAX whatever the plugin file is called.
 	const std::string name = std::string(stem.substr(0, 200)) + "." + std::to_string(generation) + ".so";
-	const int fd = ::openat(fd_, name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	const int fd = ::openat(fd_.get(), name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		throw drpc::SystemError("runtime copy " + (path_ / name).string() + ": create", errno);
 	return RuntimeFile(path_ / name, fd);
@@ -142,7 +132,7 @@ RuntimeFile RuntimeDir::create_file(std::string_view stem, uint64_t generation)
 
 size_t RuntimeDir::remove_copies() noexcept
 try {
-	const int listing_fd = ::dup(fd_);
+	const int listing_fd = ::dup(fd_.get());
 	if (listing_fd < 0)
 		return 0;
 	const std::unique_ptr<DIR, int (*)(DIR *)> dir(::fdopendir(listing_fd), &::closedir);
@@ -159,7 +149,7 @@ try {
 	}
 	size_t removed = 0;
 	for (const std::string &name : names) {
-		if (::unlinkat(fd_, name.c_str(), 0) == 0)
+		if (::unlinkat(fd_.get(), name.c_str(), 0) == 0)
 			++removed;
 	}
 	return removed;

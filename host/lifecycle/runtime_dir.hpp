@@ -4,6 +4,8 @@
 /// wrote itself, in a directory nobody else can write to.
 #pragma once
 
+#include <drpc/unique_fd.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <string_view>
@@ -24,14 +26,14 @@ public:
 
 	[[nodiscard]] const std::filesystem::path &path() const noexcept { return path_; }
 	/// Open for reading and writing until close(); -1 after.
-	[[nodiscard]] int fd() const noexcept { return fd_; }
+	[[nodiscard]] int fd() const noexcept { return fd_.get(); }
 	void close() noexcept;
 	/// Closes and unlinks now.
 	void remove() noexcept;
 
 private:
 	std::filesystem::path path_;
-	int fd_ = -1;
+	drpc::UniqueFd fd_;
 };
 
 /// The directory itself. Locked (flock) for as long as the object lives, so
@@ -62,7 +64,7 @@ private:
 	size_t remove_copies() noexcept;
 
 	std::filesystem::path path_;
-	int fd_ = -1;
+	drpc::UniqueFd fd_;
 };
 
 } // namespace drpc::host
