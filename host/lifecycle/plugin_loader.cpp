@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -122,15 +123,16 @@ LoadResult PluginLoader::load(const PluginDirectory &directory, std::string_view
 {
 	LoadResult result;
 	result.source = directory.path() / name;
+	uint64_t attempt = 0;
 	{
+		// The generation a success would be; only a success takes it.
 		const std::lock_guard lock(generations_mutex_);
-		auto it = generations_.find(name);
-		if (it == generations_.end())
-			it = generations_.emplace(std::string(name), 0).first;
-		result.generation = ++it->second;
+		Counts &counts = counts_[std::string(name)];
+		attempt = ++counts.attempts;
+		result.generation = counts.generations + 1;
 	}
 	try {
-		RuntimeFile copy = directory.copy_plugin(name, runtime_, result.generation);
+		RuntimeFile copy = directory.copy_plugin(name, runtime_, attempt);
 		{
 			const FileView view(copy.fd());
 			result.info = read_plugin_info(view.bytes());
@@ -145,6 +147,9 @@ LoadResult PluginLoader::load(const PluginDirectory &directory, std::string_view
 			}
 		}
 		result.module = map_and_create(result, std::move(copy));
+		const std::lock_guard lock(generations_mutex_);
+		Counts &counts = counts_[std::string(name)];
+		counts.generations = std::max(counts.generations, result.generation);
 	} catch (const std::exception &e) {
 		result.error = e.what();
 	}

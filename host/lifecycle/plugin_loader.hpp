@@ -60,7 +60,9 @@ public:
 	/// `runtime` must outlive the loader and every module it loads.
 	PluginLoader(RuntimeDir &runtime, ModuleConfigs module_configs);
 
-	/// Loads `name` from `directory` as a new generation. Never throws: a
+	/// Loads `name` from `directory` as a new generation (the next one only
+	/// if it succeeds; loads of one file are serialized by the caller, as
+	/// PluginManager does). Never throws: a
 	/// refusal comes back in LoadResult::error. Safe to call while earlier
 	/// generations of the same file are loaded: each has its own copy.
 	[[nodiscard]] LoadResult load(const PluginDirectory &directory, std::string_view name, const Admission &admit,
@@ -75,10 +77,15 @@ private:
 
 	RuntimeDir &runtime_;
 	ModuleConfigs module_configs_;
-	/// Generations count per file name: 1 for a file's first load, +1 for
-	/// each later attempt; a name and a generation make a unique runtime copy.
+	/// Per file name: attempts name the runtime copies (a name and an
+	/// attempt are unique); generations count successful loads only (1 for
+	/// a file's first), so a refused build does not use one up.
+	struct Counts {
+		uint64_t attempts = 0;
+		uint64_t generations = 0;
+	};
 	std::mutex generations_mutex_;
-	std::map<std::string, uint64_t, std::less<>> generations_;
+	std::map<std::string, Counts, std::less<>> counts_;
 };
 
 } // namespace drpc::host

@@ -372,6 +372,7 @@ TEST_CASE("hot reload: a broken replacement leaves the old build serving and say
 			CHECK(storm_turns(host, dirs, "B"));
 			REQUIRE(listed(host, storm_id));
 			CHECK(listed(host, storm_id)->last_load_error.empty());
+			CHECK(listed(host, storm_id)->generation == 2); // the refused build used none up
 			CHECK(reload_test::mapped_under(host.runtime_dir()).size() == 2);
 		}
 	}
