@@ -3,6 +3,7 @@
 #include "plugin_manager.hpp"
 
 #include "plugin_info.hpp"
+#include "plugin_names.hpp"
 #include "reserved_ids.hpp"
 
 #include <drpc/error.hpp>
@@ -112,6 +113,10 @@ ModuleOperation PluginManager::load(std::string_view path)
 			                directory_.path().string() + " can be loaded (copy it there first)",
 			        std::nullopt};
 	}
+	// One rule for the admin module and the directory scan.
+	if (const auto why = why_not_a_plugin_name(name))
+		return {false, "load " + given.string() + ": " + *why + " (a directory scan ignores it too)",
+		        std::nullopt};
 	const std::lock_guard lock(mutex_);
 	return load_file(name);
 }
