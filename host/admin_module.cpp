@@ -91,7 +91,7 @@ std::optional<ChangeRequest> decode_change(AdminMethod method, std::span<const u
 std::string describe(AdminMethod method, const ChangeRequest &request)
 {
 	if (method == AdminMethod::load)
-		return "LOAD '" + request.path + "'";
+		return "LOAD '" + drpc::log::untrusted(request.path) + "'";
 	return method_name(method) + " module " + format_module_id(request.id);
 }
 
@@ -115,7 +115,7 @@ void log_outcome(const drpc::CallContext &context, const std::string &request, c
 {
 	const std::string who = caller(context) + ": " + request;
 	if (!operation.ok)
-		drpc::log::warn(log_component, who + " failed: " + operation.error);
+		drpc::log::warn(log_component, who + " failed: " + drpc::log::untrusted(operation.error, 1024));
 	else if (operation.module)
 		drpc::log::info(log_component, who + ": done; " + describe(*operation.module));
 	else
@@ -133,6 +133,10 @@ drpc::Status AdminModule::handle_call(const drpc::CallContext &context, std::spa
                                       drpc::ResponseBody &out)
 {
 	calls_.fetch_add(1, std::memory_order_relaxed);
+	if (!access_.allows(context.peer)) {
+		failures_.fetch_add(1, std::memory_order_relaxed);
+		return refuse_call(context, name());
+	}
 	drpc::Status status = drpc::Status::UNKNOWN_METHOD;
 	switch (static_cast<AdminMethod>(context.method)) {
 	case AdminMethod::list_modules:
@@ -204,6 +208,11 @@ drpc::Status AdminModule::change(const drpc::CallContext &context, std::span<con
 		operation.error = std::move(why);
 	else if (method == AdminMethod::load && request->path.empty())
 		operation.error = "LOAD needs a path: a file name in the plugins directory, or a path to a file in it";
+	else if (method == AdminMethod::load && request->path.size() > max_load_path_bytes)
+		operation.error = "LOAD path is " + std::to_string(request->path.size()) + " bytes, longer than " +
+		                  std::to_string(max_load_path_bytes);
+	else if (method == AdminMethod::load && request->path.find('\0') != std::string::npos)
+		operation.error = "LOAD path contains a NUL byte";
 	else if (method != AdminMethod::load && is_reserved_id(request->id))
 		operation.error = reserved_refusal(method, request->id);
 	else

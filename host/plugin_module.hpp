@@ -4,6 +4,7 @@
 /// the one instance created from it, torn down in that order's reverse.
 #pragma once
 
+#include "access_list.hpp"
 #include "runtime_dir.hpp"
 
 #include <drpc/module.hpp>
@@ -13,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -27,6 +29,8 @@ struct LoadedPlugin {
 	const drpc_plugin *plugin = nullptr; ///< checked: non-null create/destroy/call
 	drpc_plugin_info info{};             ///< as read from the file, equal to *plugin->info
 	void *instance = nullptr;            ///< from plugin->create()
+	/// modules.<name>.allow; null (every client may call) when not configured.
+	std::shared_ptr<const AccessList> access;
 };
 
 /// Routes calls into a plugin instance. The object owns the instance and the
