@@ -135,6 +135,9 @@ RunDirectory::RunDirectory(std::filesystem::path path) : path_(std::move(path))
 	const std::string where = "run directory " + path_.string() + ": ";
 	if (::mkdir(path_.c_str(), 0755) != 0 && errno != EEXIST)
 		throw drpc::SystemError(where + "mkdir", errno);
+	struct stat link {};
+	if (::lstat(path_.c_str(), &link) == 0 && S_ISLNK(link.st_mode))
+		throw drpc::Error(where + "is a symbolic link; it must be a real directory");
 	fd_ = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd_ < 0) {
 		if (errno == ELOOP)
