@@ -121,7 +121,8 @@ void Host::load_plugins()
 		const bool found = std::any_of(loaded.begin(), loaded.end(),
 		                               [&](const ModuleStatus &m) { return m.name == name; });
 		if (!found)
-			drpc::log::warn("config", "modules." + name + ": no loaded plugin is called " + name);
+			drpc::log::warn("config", "modules." + drpc::log::untrusted(name) +
+			                                  ": no loaded plugin is called " + drpc::log::untrusted(name));
 	}
 }
 

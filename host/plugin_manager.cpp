@@ -160,7 +160,7 @@ void PluginManager::file_removed(std::string_view name)
 	std::erase_if(failures_, [&](const LoadFailureStatus &f) { return f.source == source; });
 	for (const auto &[id, served] : served_) {
 		if (served.module->source() == source) {
-			drpc::log::info(log_component, source.string() + " was removed");
+			drpc::log::info(log_component, drpc::log::untrusted(source.string(), 1024) + " was removed");
 			(void)unload_locked(id);
 			return;
 		}
@@ -226,7 +226,8 @@ ModuleOperation PluginManager::load_file(const std::string &name)
 		try {
 			registry_.add(module);
 		} catch (const std::exception &e) {
-			drpc::log::error(log_component, "refused " + source.string() + ": " + e.what());
+			drpc::log::error(log_component,
+			                 "refused " + drpc::log::untrusted(source.string(), 1024) + ": " + e.what());
 			note_failure(source, e.what());
 			return {false, source.string() + ": " + e.what(), std::nullopt};
 		}
