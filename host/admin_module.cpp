@@ -111,10 +111,16 @@ ModuleOperation perform(PluginManager &manager, AdminMethod method, const Change
 	}
 }
 
-void log_outcome(const drpc::CallContext &context, const std::string &request, const ModuleOperation &operation)
+void log_outcome(const drpc::CallContext &context, const std::string &request, const ModuleOperation &operation,
+                 bool refused)
 {
+	// Refusals are what a client can repeat at will: those are rate-limited.
+	static drpc::log::RateLimit refusals("admin permission denied");
 	const std::string who = caller(context) + ": " + request;
-	if (!operation.ok)
+	if (!operation.ok && refused)
+		drpc::log::warn(refusals, log_component,
+		                who + " failed: " + drpc::log::untrusted(operation.error, 1024));
+	else if (!operation.ok)
 		drpc::log::warn(log_component, who + " failed: " + drpc::log::untrusted(operation.error, 1024));
 	else if (operation.module)
 		drpc::log::info(log_component, who + ": done; " + describe(*operation.module));
@@ -204,7 +210,9 @@ drpc::Status AdminModule::change(const drpc::CallContext &context, std::span<con
 		return drpc::Status::FAILED_UNMARSHAL_PAYLOAD;
 
 	ModuleOperation operation;
-	if (std::string why = refusal(context); !why.empty())
+	std::string why = refusal(context);
+	const bool refused = !why.empty();
+	if (refused)
 		operation.error = std::move(why);
 	else if (method == AdminMethod::load && request->path.empty())
 		operation.error = "LOAD needs a path: a file name in the plugins directory, or a path to a file in it";
@@ -217,7 +225,7 @@ drpc::Status AdminModule::change(const drpc::CallContext &context, std::span<con
 		operation.error = reserved_refusal(method, request->id);
 	else
 		operation = perform(manager_, method, *request);
-	log_outcome(context, describe(method, *request), operation);
+	log_outcome(context, describe(method, *request), operation, refused);
 	return encode(to_message(operation), out);
 }
 

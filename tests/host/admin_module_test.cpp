@@ -322,6 +322,16 @@ TEST_CASE("admin: only root and the host's user may change the plugins")
 		CHECK(fixture.list().modules(1).generation() == generation);
 		CHECK_FALSE(log.find({"WARN", "admin", "uid " + std::to_string(stranger), "LOAD", denied}).empty());
 	}
+	SUBCASE("a stranger's repeated refusals are logged rate-limited")
+	{
+		for (int i = 0; i < 20; ++i)
+			CHECK_FALSE(fixture.load("good.so", stranger).ok());
+		size_t lines = 0;
+		for (const std::string &line : log.lines())
+			lines += line.find(denied) != std::string::npos ? 1 : 0;
+		CHECK(lines >= 1);
+		CHECK(lines <= 5);
+	}
 	SUBCASE("a stranger the config opens the module to may list and read the statistics")
 	{
 		CHECK(fixture.list(stranger).modules_size() == 1);
