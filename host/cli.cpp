@@ -111,7 +111,9 @@ std::string usage_text(std::string_view program)
 	       "Options (each overrides the matching key of the config file):\n"
 	       "  -c, --config FILE       read settings from FILE (JSON; see config/README.md);\n"
 	       "                          without it, built-in defaults apply\n"
-	       "  -s, --socket PATH       listen on PATH (socket.path; default /tmp/drpc-host.sock)\n"
+	       "  -s, --socket PATH       listen on PATH (socket.path; default drpc-host.sock in\n"
+	       "                          the run directory: /run/drpc for root, else\n"
+	       "                          $XDG_RUNTIME_DIR/drpc)\n"
 	       "  -p, --plugins DIR       load plugins from DIR (plugins.directory; default\n"
 	       "                          " +
 	       HostConfig::default_plugin_directory().string() +

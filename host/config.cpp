@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <initializer_list>
@@ -76,6 +77,24 @@ public:
 		}
 	}
 
+	/// An array of uids or gids.
+	void read_ids(std::string_view key, std::vector<uint32_t> &out) const
+	{
+		const json *value = find(key);
+		if (value == nullptr)
+			return;
+		if (!value->is_array())
+			throw ConfigError(path(key) + ": expected an array of numeric ids");
+		out.clear();
+		for (const json &id : *value) {
+			// (uint32_t)-1 means "no id" to chown(2) and setresuid(2).
+			if (!id.is_number_unsigned() || id.get<uint64_t>() >= UINT32_MAX)
+				throw ConfigError(path(key) + ": expected numeric ids from 0 to " +
+				                  std::to_string(UINT32_MAX - 1) + ", got " + id.dump(-1, ' ', true));
+			out.push_back(static_cast<uint32_t>(id.get<uint64_t>()));
+		}
+	}
+
 	[[nodiscard]] const std::string *string(std::string_view key) const
 	{
 		const json *value = find(key);
@@ -134,13 +153,15 @@ void read_plugins(const Section &root, HostConfig::Plugins &plugins, const std::
 	const json *value = root.find("plugins");
 	if (value == nullptr)
 		return;
-	const Section section(*value, "plugins",
-	                      {"directory", "runtime_dir", "strict_permissions", "watch", "drain_timeout_ms"});
+	const Section section(
+		*value, "plugins",
+		{"directory", "runtime_dir", "strict_permissions", "watch", "drain_timeout_ms", "max_file_bytes"});
 	section.read_path("directory", plugins.directory, base);
 	section.read_path("runtime_dir", plugins.runtime_dir, base, true);
 	section.read("strict_permissions", plugins.strict_permissions);
 	section.read("watch", plugins.watch);
 	section.read("drain_timeout_ms", plugins.drain_timeout_ms, 0, 3600000);
+	section.read("max_file_bytes", plugins.max_file_bytes, 4096, uint64_t{1} << 30);
 }
 
 void read_limits(const Section &root, HostConfig::Limits &limits)
@@ -179,7 +200,21 @@ void read_log(const Section &root, drpc::log::Level &level)
 	}
 }
 
-void read_modules(const Section &root, ModuleConfigs &modules)
+AccessList read_allow(const json &value, const std::string &path)
+{
+	const Section section(value, path, {"uids", "gids", "everyone"});
+	AccessList list;
+	std::vector<uint32_t> ids;
+	section.read_ids("uids", ids);
+	list.uids.assign(ids.begin(), ids.end());
+	ids.clear();
+	section.read_ids("gids", ids);
+	list.gids.assign(ids.begin(), ids.end());
+	section.read("everyone", list.everyone);
+	return list;
+}
+
+void read_modules(const Section &root, ModuleConfigs &modules, AccessLists &access)
 {
 	const json *value = root.find("modules");
 	if (value == nullptr)
@@ -189,7 +224,19 @@ void read_modules(const Section &root, ModuleConfigs &modules)
 	for (const auto &[name, config] : value->items()) {
 		if (!config.is_object())
 			throw ConfigError("modules." + name + ": expected an object");
-		modules[name] = config.dump();
+		// `allow` is the host's, not the module's: the plugin never sees it.
+		json rest = config;
+		if (const auto allow = rest.find("allow"); allow != rest.end()) {
+			access[name] = read_allow(*allow, "modules." + name + ".allow");
+			rest.erase(allow);
+		}
+		if (name == "admin") {
+			if (!rest.empty())
+				throw ConfigError("modules.admin." + rest.begin().key() +
+				                  ": unknown key (the built-in admin module takes only \"allow\")");
+			continue;
+		}
+		modules[name] = rest.dump();
 	}
 }
 
@@ -259,13 +306,14 @@ HostConfig parse_config(std::string_view json_text, const std::filesystem::path 
 
 	const std::filesystem::path base = std::filesystem::absolute(base_dir);
 	HostConfig config;
-	const Section root(document, "", {"socket", "plugins", "limits", "server", "log", "modules"});
+	const Section root(document, "", {"socket", "plugins", "limits", "server", "log", "modules", "run_directory"});
+	root.read_path("run_directory", config.run_directory, base, true);
 	read_socket(root, config.socket, base);
 	read_plugins(root, config.plugins, base);
 	read_limits(root, config.limits);
 	read_server(root, config.server);
 	read_log(root, config.log_level);
-	read_modules(root, config.modules);
+	read_modules(root, config.modules, config.access);
 	return config;
 }
 

@@ -5,6 +5,7 @@
 /// the wrong type is an error naming the key's path.
 #pragma once
 
+#include "access_list.hpp"
 #include "plugin_loader.hpp"
 
 #include <drpc/error.hpp>
@@ -28,7 +29,8 @@ public:
 /// Every setting, with the defaults an empty `{}` gets.
 struct HostConfig {
 	struct Socket {
-		std::filesystem::path path = "/tmp/drpc-host.sock";
+		/// Empty: drpc-host.sock in the run directory.
+		std::filesystem::path path;
 		mode_t mode = 0600;
 		bool unlink_stale = true;
 	} socket;
@@ -43,6 +45,8 @@ struct HostConfig {
 		/// How long a reload or unload waits for calls in flight on the
 		/// old build before reporting it as draining.
 		uint64_t drain_timeout_ms = 10000;
+		/// Larger plugin files are refused (see config/README.md for why 64 MiB).
+		uint64_t max_file_bytes = uint64_t{64} << 20;
 	} plugins;
 
 	struct Limits {
@@ -57,8 +61,16 @@ struct HostConfig {
 
 	drpc::log::Level log_level = drpc::log::Level::info;
 
-	/// The `modules` object: each module's config as JSON text, by name.
+	/// The host's own directory for its socket and runtime directories;
+	/// empty: /run/drpc for root, $XDG_RUNTIME_DIR/drpc for anyone else.
+	std::filesystem::path run_directory;
+
+	/// The `modules` object: each module's config as JSON text, by name,
+	/// without the `allow` key, which the host keeps for itself.
 	ModuleConfigs modules;
+	/// `modules.<name>.allow`, by module name; a module without one is open
+	/// to every client (except "admin", see admin_module.hpp).
+	AccessLists access;
 
 	/// Where plugins are installed (set at build time).
 	[[nodiscard]] static std::filesystem::path default_plugin_directory();

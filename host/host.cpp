@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <poll.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -56,11 +57,13 @@ void Host::start()
 	if (server_)
 		throw drpc::Error("host: already started");
 	try {
+		prepare_run_directory();
 		runtime_ =
 			std::make_unique<RuntimeDir>(config_.plugins.runtime_dir, config_.plugins.strict_permissions);
 		loader_ = std::make_unique<PluginLoader>(*runtime_, config_.modules);
-		directory_ = std::make_unique<PluginDirectory>(config_.plugins.directory,
-		                                               config_.plugins.strict_permissions);
+		loader_->set_access_lists(config_.access);
+		directory_ = std::make_unique<PluginDirectory>(
+			config_.plugins.directory, config_.plugins.strict_permissions, config_.plugins.max_file_bytes);
 		server_ = std::make_unique<drpc::DomainSocketServer>(server_options(config_));
 		plugins_ = std::make_unique<PluginManager>(*loader_, *directory_, server_->modules(),
 		                                           std::chrono::milliseconds(config_.plugins.drain_timeout_ms));
@@ -68,8 +71,11 @@ void Host::start()
 		if (config_.plugins.watch)
 			watcher_ = std::make_unique<PluginWatcher>(directory_->path());
 		load_plugins();
-		server_->register_module(std::make_shared<AdminModule>(
-			*plugins_, [server = server_.get()] { return server->stats(); }, started_));
+		auto admin = std::make_shared<AdminModule>(
+			*plugins_, [server = server_.get()] { return server->stats(); }, started_);
+		if (const auto access = config_.access.find("admin"); access != config_.access.end())
+			admin->set_read_access(access->second);
+		server_->register_module(std::move(admin));
 		server_->start();
 	} catch (...) {
 		watcher_.reset();
@@ -78,6 +84,7 @@ void Host::start()
 		directory_.reset();
 		loader_.reset();
 		runtime_.reset();
+		run_.reset();
 		throw;
 	}
 	drpc::log::info(log_component, "serving " + std::to_string(plugins_->size()) + " module(s) on " +
@@ -85,6 +92,23 @@ void Host::start()
 	                                       format_mode(config_.socket.mode) + "); " +
 	                                       std::to_string(plugins_->failures().size()) + " plugin(s) refused" +
 	                                       (watcher_ ? "; watching " + directory_->path().string() : ""));
+}
+
+void Host::prepare_run_directory()
+{
+	const bool needed = config_.socket.path.empty() || config_.plugins.runtime_dir.empty();
+	if (!config_.socket.path.empty())
+		check_socket_directory(config_.socket.path);
+	if (!needed && config_.run_directory.empty())
+		return;
+	run_ = std::make_unique<RunDirectory>(
+		config_.run_directory.empty() ? default_run_directory(::geteuid(), std::getenv("XDG_RUNTIME_DIR"))
+					      : config_.run_directory);
+	(void)run_->remove_stale_runtime_dirs();
+	if (config_.socket.path.empty())
+		config_.socket.path = run_->path() / "drpc-host.sock";
+	if (config_.plugins.runtime_dir.empty())
+		config_.plugins.runtime_dir = run_->make_runtime_dir();
 }
 
 void Host::load_plugins()
@@ -97,7 +121,8 @@ void Host::load_plugins()
 		const bool found = std::any_of(loaded.begin(), loaded.end(),
 		                               [&](const ModuleStatus &m) { return m.name == name; });
 		if (!found)
-			drpc::log::warn("config", "modules." + name + ": no loaded plugin is called " + name);
+			drpc::log::warn("config", "modules." + drpc::log::untrusted(name) +
+			                                  ": no loaded plugin is called " + drpc::log::untrusted(name));
 	}
 }
 
@@ -125,6 +150,7 @@ bool Host::stop() noexcept
 		directory_.reset();
 		loader_.reset();
 		runtime_.reset();
+		run_.reset();
 		drpc::log::info(log_component, "stopped; unloaded " + std::to_string(count) + " plugin(s)");
 	} catch (const std::exception &e) {
 		drpc::log::error(log_component, std::string("shutdown: ") + e.what());
@@ -157,6 +183,9 @@ int Host::run(int signal_fd)
 		}
 		if (plugins_->has_draining() && (timeout.count() < 0 || timeout > std::chrono::milliseconds(100)))
 			timeout = std::chrono::milliseconds(100);
+		// Wake now and then to notice a burst ending (memory_trim.hpp).
+		if (timeout.count() < 0 || timeout > idle_trim_.next_sample())
+			timeout = idle_trim_.next_sample();
 		if (const auto signal = run_once(signal_fd, timeout))
 			return *signal;
 	}
@@ -189,6 +218,9 @@ std::optional<int> Host::run_once(int signal_fd, std::chrono::milliseconds timeo
 	}
 	if (plugins_->has_draining())
 		plugins_->collect();
+	const drpc::ServerStats stats = server_->stats();
+	// Opens, closes and calls: anything that took or freed buffers.
+	(void)idle_trim_.sample(stats.calls_served + 2 * stats.sessions_total - stats.sessions_open);
 	return std::nullopt;
 }
 

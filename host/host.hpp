@@ -6,10 +6,12 @@
 #pragma once
 
 #include "config.hpp"
+#include "memory_trim.hpp"
 #include "plugin_file.hpp"
 #include "plugin_loader.hpp"
 #include "plugin_manager.hpp"
 #include "plugin_watcher.hpp"
+#include "run_directory.hpp"
 #include "runtime_dir.hpp"
 
 #include <drpc/server.hpp>
@@ -64,18 +66,23 @@ public:
 
 private:
 	void load_plugins();
+	/// Opens the run directory when something lives in it, clears what dead
+	/// hosts left there and puts the default socket and runtime dir in it.
+	void prepare_run_directory();
 
 	HostConfig config_;
 	std::chrono::steady_clock::time_point started_;
 	// Declared in the order of construction; destroyed in reverse, so the
 	// server lets go of the modules before the plugins unload and the
 	// runtime directory goes last.
+	std::unique_ptr<RunDirectory> run_;
 	std::unique_ptr<RuntimeDir> runtime_;
 	std::unique_ptr<PluginLoader> loader_;
 	std::unique_ptr<PluginDirectory> directory_;
 	std::unique_ptr<PluginManager> plugins_;
 	std::unique_ptr<PluginWatcher> watcher_;
 	std::unique_ptr<drpc::DomainSocketServer> server_;
+	IdleTrim idle_trim_;
 	bool stopped_ = false;
 	bool drain_failed_ = false;
 };

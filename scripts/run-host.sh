@@ -10,7 +10,15 @@ scripts/install-deps.sh
 [ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null
 meson compile -C build drpc-host drpc-ctl hello echo kv >/dev/null
 
-socket=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["socket"]["path"])' config/drpc-host.json)
+# The host's default socket: in its run directory, never in /tmp.
+if [ "$(id -u)" -eq 0 ]; then
+	socket=/run/drpc/drpc-host.sock
+elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then
+	socket=$XDG_RUNTIME_DIR/drpc/drpc-host.sock
+else
+	echo "run-host.sh: XDG_RUNTIME_DIR is not set; set it (or socket.path and run_directory in the config)" >&2
+	exit 1
+fi
 cat >&2 <<TXT
 drpc-host: serving the example plugins (hello = module 0, echo = 1000, kv = 1001) on $socket
 Try, from another terminal in $root:

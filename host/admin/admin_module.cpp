@@ -91,7 +91,7 @@ std::optional<ChangeRequest> decode_change(AdminMethod method, std::span<const u
 std::string describe(AdminMethod method, const ChangeRequest &request)
 {
 	if (method == AdminMethod::load)
-		return "LOAD '" + request.path + "'";
+		return "LOAD '" + drpc::log::untrusted(request.path) + "'";
 	return method_name(method) + " module " + format_module_id(request.id);
 }
 
@@ -111,11 +111,17 @@ ModuleOperation perform(PluginManager &manager, AdminMethod method, const Change
 	}
 }
 
-void log_outcome(const drpc::CallContext &context, const std::string &request, const ModuleOperation &operation)
+void log_outcome(const drpc::CallContext &context, const std::string &request, const ModuleOperation &operation,
+                 bool refused)
 {
+	// Refusals are what a client can repeat at will: those are rate-limited.
+	static drpc::log::RateLimit refusals("admin permission denied");
 	const std::string who = caller(context) + ": " + request;
-	if (!operation.ok)
-		drpc::log::warn(log_component, who + " failed: " + operation.error);
+	if (!operation.ok && refused)
+		drpc::log::warn(refusals, log_component,
+		                who + " failed: " + drpc::log::untrusted(operation.error, 1024));
+	else if (!operation.ok)
+		drpc::log::warn(log_component, who + " failed: " + drpc::log::untrusted(operation.error, 1024));
 	else if (operation.module)
 		drpc::log::info(log_component, who + ": done; " + describe(*operation.module));
 	else
@@ -133,6 +139,10 @@ drpc::Status AdminModule::handle_call(const drpc::CallContext &context, std::spa
                                       drpc::ResponseBody &out)
 {
 	calls_.fetch_add(1, std::memory_order_relaxed);
+	if (!access_.allows(context.peer)) {
+		failures_.fetch_add(1, std::memory_order_relaxed);
+		return refuse_call(context, name());
+	}
 	drpc::Status status = drpc::Status::UNKNOWN_METHOD;
 	switch (static_cast<AdminMethod>(context.method)) {
 	case AdminMethod::list_modules:
@@ -200,15 +210,22 @@ drpc::Status AdminModule::change(const drpc::CallContext &context, std::span<con
 		return drpc::Status::FAILED_UNMARSHAL_PAYLOAD;
 
 	ModuleOperation operation;
-	if (std::string why = refusal(context); !why.empty())
+	std::string why = refusal(context);
+	const bool refused = !why.empty();
+	if (refused)
 		operation.error = std::move(why);
 	else if (method == AdminMethod::load && request->path.empty())
 		operation.error = "LOAD needs a path: a file name in the plugins directory, or a path to a file in it";
+	else if (method == AdminMethod::load && request->path.size() > max_load_path_bytes)
+		operation.error = "LOAD path is " + std::to_string(request->path.size()) + " bytes, longer than " +
+		                  std::to_string(max_load_path_bytes);
+	else if (method == AdminMethod::load && request->path.find('\0') != std::string::npos)
+		operation.error = "LOAD path contains a NUL byte";
 	else if (method != AdminMethod::load && is_reserved_id(request->id))
 		operation.error = reserved_refusal(method, request->id);
 	else
 		operation = perform(manager_, method, *request);
-	log_outcome(context, describe(method, *request), operation);
+	log_outcome(context, describe(method, *request), operation, refused);
 	return encode(to_message(operation), out);
 }
 

@@ -4,6 +4,7 @@
 /// loads, unloads and reloads them on request, and reports host statistics.
 #pragma once
 
+#include "access_list.hpp"
 #include "plugin_manager.hpp"
 #include "reserved_ids.hpp"
 
@@ -29,9 +30,12 @@ enum class AdminMethod : int32_t {
 	stats = 4,
 };
 
-/// Module admin_module_id, "admin". LIST_MODULES and STATS are open to every
-/// client that may connect; LOAD, UNLOAD and RELOAD only to root and to the
-/// user the host runs as, since they run code inside the host. An operation
+/// Module admin_module_id, "admin". By default only root and the user the
+/// host runs as may call it at all; anyone else gets FAILURE before the
+/// request is read. `modules.admin.allow` (set_read_access()) opens
+/// LIST_MODULES and STATS to more uids or gids; LOAD, UNLOAD and RELOAD stay
+/// with root and the host's user whatever it says, since they run code
+/// inside the host, and answer the others "permission denied". An operation
 /// that was understood but failed (or was refused) is answered SUCCESS with
 /// ModuleOpResponse.ok = false: a dRPC status other than SUCCESS carries no
 /// body to say why.
@@ -52,6 +56,13 @@ public:
 	drpc::Status handle_call(const drpc::CallContext &context, std::span<const uint8_t> body,
 	                         drpc::ResponseBody &out) override;
 
+	/// Who may call the module (and so read its listings); before it serves.
+	void set_read_access(AccessList access) { access_ = std::move(access); }
+
+	/// The longest path LOAD accepts (PATH_MAX): longer ones are refused
+	/// without being echoed into the log or the answer.
+	static constexpr size_t max_load_path_bytes = 4096;
+
 private:
 	drpc::Status list_modules(const drpc::CallContext &context, std::span<const uint8_t> body,
 	                          drpc::ResponseBody &out);
@@ -66,6 +77,7 @@ private:
 	const StatsSource server_stats_;
 	const Clock::time_point started_;
 	const uid_t host_uid_;
+	AccessList access_; // default: only root and the host's user
 	// The admin module's own counters for its listing row; the registry
 	// counts it too, but the manager lists only plugins.
 	std::atomic<uint64_t> calls_{0};

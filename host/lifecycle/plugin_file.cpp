@@ -3,6 +3,7 @@
 #include "plugin_file.hpp"
 
 #include "plugin_names.hpp"
+#include "sparse_copy.hpp"
 #include "write_lease.hpp"
 
 #include "file_permissions.hpp"
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
 #include <memory>
@@ -23,40 +25,10 @@ namespace {
 
 bool is_candidate(std::string_view name) { return !why_not_a_plugin_name(name); }
 
-/// Copies all of `from` into `to`, refusing more than max_plugin_file_bytes
-/// (the file may grow after it was checked).
-void copy_contents(int from, int to)
-{
-	const auto buffer = std::make_unique<char[]>(64 * 1024);
-	uint64_t total = 0;
-	for (;;) {
-		const ssize_t got = ::read(from, buffer.get(), 64 * 1024);
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			throw drpc::SystemError("read", errno);
-		}
-		if (got == 0)
-			return;
-		total += static_cast<uint64_t>(got);
-		if (total > max_plugin_file_bytes)
-			throw drpc::Error("larger than " + std::to_string(max_plugin_file_bytes) + " bytes");
-		for (ssize_t done = 0; done < got;) {
-			const ssize_t put = ::write(to, buffer.get() + done, static_cast<size_t>(got - done));
-			if (put < 0) {
-				if (errno == EINTR)
-					continue;
-				throw drpc::SystemError("write to the runtime copy", errno);
-			}
-			done += put;
-		}
-	}
-}
-
 } // namespace
 
-PluginDirectory::PluginDirectory(std::filesystem::path path, bool strict_permissions)
-	: path_(std::move(path)), strict_(strict_permissions)
+PluginDirectory::PluginDirectory(std::filesystem::path path, bool strict_permissions, uint64_t max_file_bytes)
+	: path_(std::move(path)), strict_(strict_permissions), max_file_bytes_(max_file_bytes)
 {
 	// The directory itself may be reached through a link (e.g. a versioned
 	// install); its files may not.
@@ -74,8 +46,24 @@ PluginDirectory::PluginDirectory(std::filesystem::path path, bool strict_permiss
 
 PluginDirectory::~PluginDirectory() = default;
 
+std::optional<std::string> PluginDirectory::distrusted_because() const
+{
+	if (!strict_)
+		return std::nullopt;
+	struct stat st {};
+	if (::fstat(fd_.get(), &st) != 0)
+		return "plugins directory " + path_.string() + ": fstat: " + std::strerror(errno);
+	if (auto why = untrusted_because(st))
+		return "plugins directory " + path_.string() + " is no longer trusted: " + *why +
+		       "; no plugin is loaded, reloaded or unloaded from it until that is fixed, and the "
+		       "modules already loaded keep serving";
+	return std::nullopt;
+}
+
 std::vector<std::string> PluginDirectory::list() const
 {
+	if (auto why = distrusted_because())
+		throw drpc::Error(*why);
 	const int listing_fd = ::dup(fd_.get());
 	if (listing_fd < 0)
 		throw drpc::SystemError("plugins directory " + path_.string() + ": dup", errno);
@@ -101,6 +89,8 @@ std::vector<std::string> PluginDirectory::list() const
 
 RuntimeFile PluginDirectory::copy_plugin(std::string_view name, RuntimeDir &runtime, uint64_t generation) const
 {
+	if (auto why = distrusted_because())
+		throw drpc::Error(*why);
 	const std::string file_name(name);
 	const drpc::UniqueFd source(
 		::openat(fd_.get(), file_name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
@@ -114,8 +104,9 @@ RuntimeFile PluginDirectory::copy_plugin(std::string_view name, RuntimeDir &runt
 		throw drpc::SystemError("fstat", errno);
 	if (!S_ISREG(st.st_mode))
 		throw drpc::Error("not a regular file");
-	if (static_cast<uint64_t>(st.st_size) > max_plugin_file_bytes)
-		throw drpc::Error("larger than " + std::to_string(max_plugin_file_bytes) + " bytes");
+	if (static_cast<uint64_t>(st.st_size) > max_file_bytes_)
+		throw drpc::Error(std::to_string(st.st_size) + " bytes, larger than " +
+		                  std::to_string(max_file_bytes_) + " (plugins.max_file_bytes)");
 	if (strict_) {
 		if (const auto why = untrusted_because(st))
 			throw drpc::Error(*why);
@@ -126,7 +117,7 @@ RuntimeFile PluginDirectory::copy_plugin(std::string_view name, RuntimeDir &runt
 
 	const std::string_view stem = name.ends_with(".so") ? name.substr(0, name.size() - 3) : name;
 	RuntimeFile copy = runtime.create_file(stem.empty() ? std::string_view("plugin") : stem, generation);
-	copy_contents(source.get(), copy.fd());
+	(void)copy_keeping_holes(source.get(), copy.fd(), max_file_bytes_);
 	return copy;
 }
 

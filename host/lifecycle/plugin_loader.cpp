@@ -118,6 +118,13 @@ std::string PluginLoader::module_config(std::string_view name) const
 	return found == module_configs_.end() ? std::string("{}") : found->second;
 }
 
+void PluginLoader::set_access_lists(const AccessLists &lists)
+{
+	access_.clear();
+	for (const auto &[name, list] : lists)
+		access_.emplace(name, std::make_shared<const AccessList>(list));
+}
+
 LoadResult PluginLoader::load(const PluginDirectory &directory, std::string_view name, const Admission &admit,
                               const LoadPolicy &policy)
 {
@@ -188,7 +195,10 @@ std::shared_ptr<PluginModule> PluginLoader::map_and_create(LoadResult &result, R
 		.call_with_error = DRPC_PLUGIN_HAS(plugin, call_with_error) ? plugin->call_with_error : nullptr,
 		.info = info,
 		.instance = instance,
+		.access = nullptr,
 	};
+	if (const auto access = access_.find(std::string_view(info.name)); access != access_.end())
+		loaded.access = access->second;
 	try {
 		return std::make_shared<PluginModule>(std::move(loaded));
 	} catch (...) {

@@ -5,6 +5,7 @@
 /// check its descriptor and create the instance.
 #pragma once
 
+#include "access_list.hpp"
 #include "plugin_file.hpp"
 #include "plugin_module.hpp"
 #include "runtime_dir.hpp"
@@ -72,11 +73,15 @@ public:
 	[[nodiscard]] std::string module_config(std::string_view name) const;
 	[[nodiscard]] const ModuleConfigs &module_configs() const noexcept { return module_configs_; }
 
+	/// The access lists given to modules loaded from now on, by module name.
+	void set_access_lists(const AccessLists &lists);
+
 private:
 	std::shared_ptr<PluginModule> map_and_create(LoadResult &result, RuntimeFile copy);
 
 	RuntimeDir &runtime_;
 	ModuleConfigs module_configs_;
+	std::map<std::string, std::shared_ptr<const AccessList>, std::less<>> access_;
 	/// Per file name: attempts name the runtime copies (a name and an
 	/// attempt are unique); generations count successful loads only (1 for
 	/// a file's first), so a refused build does not use one up.

@@ -2,6 +2,7 @@
 // Loading, reloading and unloading plugins while the host serves.
 #include "plugin_manager.hpp"
 
+#include "memory_trim.hpp"
 #include "plugin_info.hpp"
 #include "plugin_names.hpp"
 #include "reserved_ids.hpp"
@@ -39,6 +40,17 @@ FileIdentity identity_of(const std::filesystem::path &path)
 	if (::stat(path.c_str(), &info) != 0)
 		return {};
 	return {info.st_dev, info.st_ino, info.st_size, info.st_mtim};
+}
+
+/// Whether files in the directory may still be acted on; says so loudly,
+/// but rate-limited, since every event in a hostile directory asks again.
+bool directory_trusted(const PluginDirectory &directory)
+{
+	static drpc::log::RateLimit limit("plugins directory untrusted");
+	const auto why = directory.distrusted_because();
+	if (why)
+		drpc::log::error(limit, log_component, *why);
+	return !why;
 }
 
 /// Whether the dynamic loader still has `path` mapped.
@@ -139,17 +151,21 @@ ModuleOperation PluginManager::unload(int32_t id)
 void PluginManager::file_changed(std::string_view name)
 {
 	const std::lock_guard lock(mutex_);
+	if (!directory_trusted(directory_))
+		return;
 	(void)load_file(std::string(name));
 }
 
 void PluginManager::file_removed(std::string_view name)
 {
 	const std::lock_guard lock(mutex_);
+	if (!directory_trusted(directory_))
+		return;
 	const auto source = directory_.path() / name;
 	std::erase_if(failures_, [&](const LoadFailureStatus &f) { return f.source == source; });
 	for (const auto &[id, served] : served_) {
 		if (served.module->source() == source) {
-			drpc::log::info(log_component, source.string() + " was removed");
+			drpc::log::info(log_component, drpc::log::untrusted(source.string(), 1024) + " was removed");
 			(void)unload_locked(id);
 			return;
 		}
@@ -197,11 +213,11 @@ ModuleOperation PluginManager::load_file(const std::string &name)
 		if (old) {
 			Served &served = served_.at(old->id());
 			served.last_load_error = result.error;
-			drpc::log::error(log_component,
-			                 "reload refused: " + error + "; " + old->describe() + " keeps serving");
+			drpc::log::error(log_component, "reload refused: " + drpc::log::untrusted(error, 1024) + "; " +
+			                                        old->describe() + " keeps serving");
 			return {false, error, status_of(served)};
 		}
-		drpc::log::error(log_component, "refused " + error);
+		drpc::log::error(log_component, "refused " + drpc::log::untrusted(error, 1024));
 		if (std::filesystem::exists(source))
 			note_failure(source, result.error);
 		return {false, error, std::nullopt};
@@ -215,7 +231,8 @@ ModuleOperation PluginManager::load_file(const std::string &name)
 		try {
 			registry_.add(module);
 		} catch (const std::exception &e) {
-			drpc::log::error(log_component, "refused " + source.string() + ": " + e.what());
+			drpc::log::error(log_component,
+			                 "refused " + drpc::log::untrusted(source.string(), 1024) + ": " + e.what());
 			note_failure(source, e.what());
 			return {false, source.string() + ": " + e.what(), std::nullopt};
 		}
@@ -306,6 +323,7 @@ void PluginManager::retire(drpc::ModuleRegistry::Retired retired, const ModuleSt
 	const std::filesystem::path copy = plugin->runtime_copy();
 	retired.module.reset();
 	plugin.reset(); // the last reference: destroy(), then the library is unloaded
+	trim_memory("unloading a plugin build");
 	if (still_mapped(copy)) {
 		ModuleStatus pinned = status;
 		pinned.state = "pinned";

@@ -90,6 +90,8 @@ PluginModule::~PluginModule()
 drpc::Status PluginModule::handle_call(const drpc::CallContext &context, std::span<const uint8_t> body,
                                        drpc::ResponseBody &out)
 {
+	if (loaded_.access && !loaded_.access->allows(context.peer))
+		return refuse_call(context, loaded_.info.name);
 	const drpc_call_info info{
 		.version = DRPC_CALL_INFO_VERSION,
 		.module = context.module,

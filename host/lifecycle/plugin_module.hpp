@@ -4,6 +4,7 @@
 /// the one instance created from it, torn down in that order's reverse.
 #pragma once
 
+#include "access_list.hpp"
 #include "runtime_dir.hpp"
 
 #include <drpc/log.hpp>
@@ -14,6 +15,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -30,6 +32,8 @@ struct LoadedPlugin {
 	decltype(drpc_plugin::call_with_error) call_with_error = nullptr;
 	drpc_plugin_info info{};  ///< as read from the file, equal to *plugin->info
 	void *instance = nullptr; ///< from plugin->create()
+	/// modules.<name>.allow; null (every client may call) when not configured.
+	std::shared_ptr<const AccessList> access;
 };
 
 /// Routes calls into a plugin instance. The object owns the instance and the

@@ -34,7 +34,8 @@ LoadResult PluginSet::load(const PluginDirectory &directory, std::string_view na
 		drpc::log::info(log_component, "loaded " + result.module->describe());
 		modules_.push_back(result.module);
 	} else {
-		drpc::log::error(log_component, "refused " + source.string() + ": " + result.error);
+		drpc::log::error(log_component,
+		                 "refused " + drpc::log::untrusted(source.string() + ": " + result.error, 1024));
 		failures_.push_back({source, result.generation, result.error});
 	}
 	return result;

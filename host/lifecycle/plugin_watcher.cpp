@@ -76,7 +76,9 @@ void PluginWatcher::note(std::string_view name, uint32_t mask, Clock::time_point
 	if (it == pending_.end()) {
 		if (auto why = why_not_a_plugin_name(name)) {
 			// Once per burst: the entry is kept (and logged) until it settles.
-			log::info("watcher", "ignoring " + (directory_ / name).string() + ": " + *why);
+			static log::RateLimit limit("watcher ignoring", 50);
+			limit.write(log::Level::info, "watcher",
+			            "ignoring " + directory_.string() + "/" + log::untrusted(name) + ": " + *why);
 		}
 		it = pending_.emplace(std::string(name), Pending{}).first;
 	}

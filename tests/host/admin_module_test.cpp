@@ -306,6 +306,8 @@ TEST_CASE("admin: only root and the host's user may change the plugins")
 	host_test::install_plugin(fixture.dir.path(), "good");
 	const uid_t stranger = stranger_uid();
 	const std::string denied = "permission denied: uid " + std::to_string(stranger);
+	// Opened for reading, so that the request is read and refused by name.
+	fixture.admin.set_read_access({.uids = {stranger}, .gids = {}, .everyone = false});
 
 	SUBCASE("a stranger's LOAD, UNLOAD and RELOAD are refused and change nothing")
 	{
@@ -326,7 +328,17 @@ TEST_CASE("admin: only root and the host's user may change the plugins")
 		CHECK(fixture.list().modules(1).generation() == generation);
 		CHECK_FALSE(log.find({"WARN", "admin", "uid " + std::to_string(stranger), "LOAD", denied}).empty());
 	}
-	SUBCASE("a stranger may still list and read the statistics")
+	SUBCASE("a stranger's repeated refusals are logged rate-limited")
+	{
+		for (int i = 0; i < 20; ++i)
+			CHECK_FALSE(fixture.load("good.so", stranger).ok());
+		size_t lines = 0;
+		for (const std::string &line : log.lines())
+			lines += line.find(denied) != std::string::npos ? 1 : 0;
+		CHECK(lines >= 1);
+		CHECK(lines <= 5);
+	}
+	SUBCASE("a stranger the config opens the module to may list and read the statistics")
 	{
 		CHECK(fixture.list(stranger).modules_size() == 1);
 		CHECK(fixture.call(AdminMethod::stats, "", stranger).status == drpc::Status::SUCCESS);
@@ -336,6 +348,58 @@ TEST_CASE("admin: only root and the host's user may change the plugins")
 		CHECK(fixture.load("good.so", 0).ok());
 		CHECK(fixture.reload(4242, 0).ok());
 		CHECK(fixture.unload(4242, 0).ok());
+	}
+}
+
+TEST_CASE("admin: by default nobody but root and the host's user may call it at all")
+{
+	host_test::LogCapture log;
+	Fixture fixture;
+	host_test::install_plugin(fixture.dir.path(), "good");
+	const uid_t stranger = stranger_uid();
+
+	SUBCASE("every method answers a stranger FAILURE, before reading the request")
+	{
+		for (AdminMethod method : {AdminMethod::list_modules, AdminMethod::stats, AdminMethod::load,
+		                           AdminMethod::unload, AdminMethod::reload})
+			CHECK(fixture.call(method, "", stranger).status == drpc::Status::FAILURE);
+		CHECK(fixture.call(99, "", stranger).status == drpc::Status::FAILURE);
+		CHECK_FALSE(fixture.registry.contains(4242));
+		CHECK_FALSE(
+			log.find({"WARN", "access", "uid " + std::to_string(stranger), "modules.admin.allow"}).empty());
+	}
+	SUBCASE("a huge LOAD from a stranger costs one short log line and echoes nothing")
+	{
+		admin::LoadRequest request;
+		request.set_path(std::string(8 << 20, 'A'));
+		CHECK(fixture.call(AdminMethod::load, request.SerializeAsString(), stranger).status ==
+		      drpc::Status::FAILURE);
+		for (const std::string &line : log.lines())
+			CHECK(line.size() < 1024);
+	}
+	SUBCASE("a huge LOAD from someone who may read is answered without echoing the path")
+	{
+		fixture.admin.set_read_access({.uids = {}, .gids = {}, .everyone = true});
+		admin::LoadRequest request;
+		request.set_path(std::string(8 << 20, 'A'));
+		for (uid_t uid : {stranger, ::geteuid()}) {
+			const admin::ModuleOpResponse answer = fixture.operation(AdminMethod::load, request, uid);
+			CHECK_FALSE(answer.ok());
+			CHECK(answer.error().size() < 1024);
+		}
+		for (const std::string &line : log.lines())
+			CHECK(line.size() < 1024);
+	}
+	SUBCASE("a gid in the list opens the reads to its members")
+	{
+		fixture.admin.set_read_access({.uids = {}, .gids = {4321}, .everyone = false});
+		Body out(1 << 20);
+		const drpc::CallContext context{.module = drpc::host::admin_module_id,
+		                                .method = static_cast<int32_t>(AdminMethod::stats),
+		                                .sequence = 1,
+		                                .peer = {.pid = 1234, .uid = stranger, .gid = 4321}};
+		CHECK(fixture.admin.handle_call(context, {}, out) == drpc::Status::SUCCESS);
+		CHECK(fixture.call(AdminMethod::stats, "", stranger).status == drpc::Status::FAILURE);
 	}
 }
 

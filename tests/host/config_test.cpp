@@ -29,12 +29,15 @@ TEST_CASE("config: an empty object gets every default")
 {
 	const HostConfig config = parse_config("{}", "/etc/drpc");
 	const HostConfig defaults;
-	CHECK(config.socket.path == "/tmp/drpc-host.sock");
+	CHECK(config.socket.path.empty()); // the run directory's drpc-host.sock
+	CHECK(config.run_directory.empty());
 	CHECK(config.socket.mode == 0600);
 	CHECK(config.socket.unlink_stale);
 	CHECK(config.plugins.directory == HostConfig::default_plugin_directory());
 	CHECK(config.plugins.runtime_dir.empty());
 	CHECK(config.plugins.strict_permissions);
+	CHECK(config.plugins.max_file_bytes == 64u << 20);
+	CHECK(config.access.empty());
 	CHECK(config.limits.max_message_bytes == 64u << 20);
 	CHECK(config.limits.max_sessions == 1024);
 	CHECK(config.server.spare_threads == 2);
@@ -47,11 +50,15 @@ TEST_CASE("config: every key")
 {
 	const HostConfig config = parse_config(R"({
 		"socket": {"path": "run/host.sock", "mode": "0660", "unlink_stale": false},
-		"plugins": {"directory": "/opt/drpc/plugins", "runtime_dir": "rt", "strict_permissions": false},
+		"run_directory": "/run/drpc-test",
+		"plugins": {"directory": "/opt/drpc/plugins", "runtime_dir": "rt", "strict_permissions": false,
+		            "max_file_bytes": 1048576},
 		"limits": {"max_message_bytes": 1048576, "max_sessions": 16},
 		"server": {"spare_threads": 0, "shutdown_timeout_ms": 250},
 		"log": {"level": "debug"},
-		"modules": {"kv": {"max_keys": 10, "nested": {"a": [1, 2]}}, "echo": {}}
+		"modules": {"kv": {"max_keys": 10, "nested": {"a": [1, 2]}, "allow": {"uids": [1000, 1001]}},
+		            "echo": {}, "hello": {"allow": {"gids": [27], "everyone": false}},
+		            "admin": {"allow": {"everyone": true}}}
 	})",
 	                                       "/etc/drpc");
 	CHECK(config.socket.path == "/etc/drpc/run/host.sock");
@@ -59,15 +66,23 @@ TEST_CASE("config: every key")
 	CHECK_FALSE(config.socket.unlink_stale);
 	CHECK(config.plugins.directory == "/opt/drpc/plugins");
 	CHECK(config.plugins.runtime_dir == "/etc/drpc/rt");
+	CHECK(config.plugins.max_file_bytes == 1048576);
+	CHECK(config.run_directory == "/run/drpc-test");
 	CHECK_FALSE(config.plugins.strict_permissions);
 	CHECK(config.limits.max_message_bytes == 1048576);
 	CHECK(config.limits.max_sessions == 16);
 	CHECK(config.server.spare_threads == 0);
 	CHECK(config.server.shutdown_timeout_ms == 250);
 	CHECK(config.log_level == drpc::log::Level::debug);
-	REQUIRE(config.modules.size() == 2);
+	// The host keeps `allow` for itself; the admin module takes no config.
+	REQUIRE(config.modules.size() == 3);
 	CHECK(config.modules.at("kv") == R"({"max_keys":10,"nested":{"a":[1,2]}})");
 	CHECK(config.modules.at("echo") == "{}");
+	CHECK(config.modules.at("hello") == "{}");
+	REQUIRE(config.access.size() == 3);
+	CHECK(config.access.at("kv") == drpc::host::AccessList{.uids = {1000, 1001}, .gids = {}, .everyone = false});
+	CHECK(config.access.at("hello") == drpc::host::AccessList{.uids = {}, .gids = {27}, .everyone = false});
+	CHECK(config.access.at("admin") == drpc::host::AccessList{.uids = {}, .gids = {}, .everyone = true});
 }
 
 TEST_CASE("config: relative paths are resolved against the config's directory")
@@ -118,6 +133,20 @@ TEST_CASE("config: errors name the key")
 		{"log level not a string", R"({"log": {"level": 1}})", "log.level: expected a string"},
 		{"modules not an object", R"({"modules": []})", "modules: expected an object"},
 		{"module config not an object", R"({"modules": {"kv": 5}})", "modules.kv: expected an object"},
+		{"file cap too small", R"({"plugins": {"max_file_bytes": 100}})",
+	         "plugins.max_file_bytes: 100 is out of range"},
+		{"allow not an object", R"({"modules": {"kv": {"allow": []}}})",
+	         "modules.kv.allow: expected an object"},
+		{"unknown allow key", R"({"modules": {"kv": {"allow": {"users": [1]}}}})",
+	         "modules.kv.allow.users: unknown key"},
+		{"uids not an array", R"({"modules": {"kv": {"allow": {"uids": 1000}}}})",
+	         "modules.kv.allow.uids: expected an array"},
+		{"uid as a name", R"({"modules": {"kv": {"allow": {"uids": ["daos"]}}}})",
+	         "modules.kv.allow.uids: expected numeric ids from 0 to 4294967294, got \"daos\""},
+		{"uid -1", R"({"modules": {"kv": {"allow": {"gids": [4294967295]}}}})",
+	         "modules.kv.allow.gids: expected numeric ids"},
+		{"admin config", R"({"modules": {"admin": {"max_keys": 1}}})",
+	         "modules.admin.max_keys: unknown key (the built-in admin module takes only \"allow\")"},
 		{"duplicate key", R"({"socket": {"mode": "0600", "mode": "0666"}})", "mode: duplicate key"},
 		{"duplicate section", R"({"log": {}, "log": {}})", "log: duplicate key"},
 	};
@@ -179,7 +208,8 @@ TEST_CASE("config: the shipped config/drpc-host.json")
 {
 	const HostConfig config =
 		drpc::host::load_config_file(std::filesystem::path(DRPC_CONFIG_DIR) / "drpc-host.json");
-	CHECK(config.socket.path == "/tmp/drpc-host.sock");
+	CHECK(config.socket.path.empty()); // the run directory's drpc-host.sock
+	CHECK(config.run_directory.empty());
 	CHECK(config.socket.mode == 0600);
 	REQUIRE(config.modules.count("kv") == 1);
 	CHECK(config.modules.at("kv").find("\"max_keys\":10000") != std::string::npos);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The host end to end: in-process over a real socket, and the drpc-host
 // executable itself (flags, exit statuses, SIGTERM).
+#include "host_process.hpp"
 #include "host_support.hpp"
 
 #include <host.hpp>
@@ -13,21 +14,15 @@
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
-#ifndef DRPC_HOST_EXE
-#error "DRPC_HOST_EXE must name the drpc-host executable"
-#endif
-
-extern char **environ;
-
 namespace {
 
 using namespace std::chrono_literals;
+using host_test::HostProcess;
 
 /// A temp dir holding `plugins/` (with the good test plugin) and room for a socket.
 struct Setup {
@@ -63,78 +58,6 @@ drpc::Response call(const std::filesystem::path &socket, int32_t module, int32_t
 	request.set_body(body);
 	return connection.send_msg(request);
 }
-
-/// drpc-host run as a child process, stderr to a file.
-class HostProcess {
-public:
-	HostProcess(std::vector<std::string> args, const std::filesystem::path &stderr_file)
-	{
-		args.insert(args.begin(), DRPC_HOST_EXE);
-		std::vector<char *> argv;
-		for (std::string &arg : args)
-			argv.push_back(arg.data());
-		argv.push_back(nullptr);
-		posix_spawn_file_actions_t actions;
-		posix_spawn_file_actions_init(&actions);
-		posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-		const int error = ::posix_spawn(&pid_, DRPC_HOST_EXE, &actions, nullptr, argv.data(), environ);
-		posix_spawn_file_actions_destroy(&actions);
-		if (error != 0)
-			throw drpc::SystemError("posix_spawn " DRPC_HOST_EXE, error);
-	}
-
-	~HostProcess()
-	{
-		if (pid_ > 0) {
-			::kill(pid_, SIGKILL);
-			::waitpid(pid_, nullptr, 0);
-		}
-	}
-
-	HostProcess(const HostProcess &) = delete;
-	HostProcess &operator=(const HostProcess &) = delete;
-
-	void signal(int number) const { ::kill(pid_, number); }
-
-	/// The exit status, or -1 when it did not exit within the (generous) deadline.
-	int wait(std::chrono::seconds deadline = 60s)
-	{
-		const auto end = std::chrono::steady_clock::now() + deadline;
-		while (std::chrono::steady_clock::now() < end) {
-			int status = 0;
-			const pid_t done = ::waitpid(pid_, &status, WNOHANG);
-			if (done == pid_) {
-				pid_ = -1;
-				return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-			}
-			std::this_thread::sleep_for(10ms);
-		}
-		return -1;
-	}
-
-	/// True once something accepts connections at `socket` (generous deadline, only to avoid hanging).
-	bool wait_for_socket(const std::filesystem::path &socket) const
-	{
-		const auto end = std::chrono::steady_clock::now() + 60s;
-		while (std::chrono::steady_clock::now() < end) {
-			try {
-				drpc::ClientConnection probe(socket);
-				probe.connect();
-				return true;
-			} catch (const drpc::Error &) {
-				std::this_thread::sleep_for(20ms);
-			}
-			int status = 0;
-			if (::waitpid(pid_, &status, WNOHANG) == pid_)
-				return false;
-		}
-		return false;
-	}
-
-private:
-	pid_t pid_ = -1;
-};
 
 } // namespace
 

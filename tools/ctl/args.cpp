@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <limits>
 #include <string>
+#include <unistd.h>
 
 namespace drpc::ctl {
 
@@ -32,7 +33,10 @@ std::filesystem::path default_socket_path()
 	const char *env = std::getenv("DRPC_SOCKET");
 	if (env != nullptr && *env != '\0')
 		return env;
-	return std::filesystem::path(host_default_socket);
+	const char *runtime = std::getenv("XDG_RUNTIME_DIR");
+	if (::geteuid() != 0 && runtime != nullptr && runtime[0] == '/')
+		return std::filesystem::path(runtime) / "drpc" / "drpc-host.sock";
+	return "/run/drpc/drpc-host.sock";
 }
 
 bool ArgCursor::at_option() const noexcept { return !done() && args_[next_].size() > 1 && args_[next_][0] == '-'; }

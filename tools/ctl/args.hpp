@@ -12,10 +12,13 @@
 
 namespace drpc::ctl {
 
-/// The host's default socket, used when neither --socket nor DRPC_SOCKET is given.
-inline constexpr std::string_view host_default_socket = "/tmp/drpc-host.sock";
+/// The host's default socket, used when neither --socket nor DRPC_SOCKET is
+/// given: drpc-host.sock in the run directory of a host of the same user.
+inline constexpr std::string_view host_default_socket =
+	"/run/drpc/drpc-host.sock for root, $XDG_RUNTIME_DIR/drpc/drpc-host.sock for others";
 
-/// $DRPC_SOCKET when set and not empty, else host_default_socket.
+/// $DRPC_SOCKET when set and not empty, else the host's default socket
+/// for this user (see host_default_socket).
 [[nodiscard]] std::filesystem::path default_socket_path();
 
 /// Options every command shares.

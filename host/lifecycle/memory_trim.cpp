@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+// malloc_trim at quiet moments, and the RSS figure that shows it worked.
+#include "memory_trim.hpp"
+
+#include <drpc/log.hpp>
+
+#include <cstdio>
+#include <malloc.h>
+#include <string>
+#include <unistd.h>
+
+namespace drpc::host {
+
+uint64_t resident_bytes() noexcept
+{
+	std::FILE *statm = std::fopen("/proc/self/statm", "re");
+	if (statm == nullptr)
+		return 0;
+	unsigned long long size = 0;
+	unsigned long long resident = 0;
+	const int read = std::fscanf(statm, "%llu %llu", &size, &resident);
+	std::fclose(statm);
+	return read == 2 ? resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) : 0;
+}
+
+void trim_memory(std::string_view why) noexcept
+{
+	const bool logging = drpc::log::enabled(drpc::log::Level::debug);
+	const uint64_t before = logging ? resident_bytes() : 0;
+	(void)::malloc_trim(0);
+	if (!logging)
+		return;
+	try {
+		const uint64_t after = resident_bytes();
+		drpc::log::debug("memory", "trimmed after " + std::string(why) + ": RSS " +
+		                                   std::to_string(before >> 10) + " KiB -> " +
+		                                   std::to_string(after >> 10) + " KiB");
+	} catch (...) {
+		// Out of memory while logging: the trim itself is done.
+	}
+}
+
+bool IdleTrim::sample(uint64_t activity, Clock::time_point now) noexcept
+{
+	if (!last_activity_) {
+		last_activity_ = activity; // the first sample sets the baseline
+		last_change_ = now;
+		return false;
+	}
+	if (activity != *last_activity_) {
+		last_activity_ = activity;
+		last_change_ = now;
+		pending_ = true;
+		return false;
+	}
+	if (!pending_ || now - last_change_ < quiet_)
+		return false;
+	pending_ = false;
+	trim_memory("a burst of calls");
+	return true;
+}
+
+} // namespace drpc::host
