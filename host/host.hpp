@@ -11,6 +11,7 @@
 #include "plugin_manager.hpp"
 #include "plugin_watcher.hpp"
 #include "runtime_dir.hpp"
+#include "service_notifier.hpp"
 
 #include <drpc/server.hpp>
 
@@ -64,6 +65,10 @@ public:
 
 private:
 	void load_plugins();
+	/// "N module(s) on PATH; M plugin(s) refused", for the log and systemd.
+	[[nodiscard]] std::string serving_status() const;
+	/// WATCHDOG=1 when it is due; returns how long until the next is.
+	std::optional<std::chrono::milliseconds> keep_watchdog();
 
 	HostConfig config_;
 	std::chrono::steady_clock::time_point started_;
@@ -76,6 +81,8 @@ private:
 	std::unique_ptr<PluginManager> plugins_;
 	std::unique_ptr<PluginWatcher> watcher_;
 	std::unique_ptr<drpc::DomainSocketServer> server_;
+	ServiceNotifier notifier_;
+	std::chrono::steady_clock::time_point next_watchdog_{};
 	bool stopped_ = false;
 	bool drain_failed_ = false;
 };
