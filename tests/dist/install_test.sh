@@ -40,16 +40,21 @@ if command -v scdoc >/dev/null; then
 fi
 
 # The staged binaries find the staged libdrpc through their rpath.
-ldd "$root/bin/drpc-ctl" | grep -q "libdrpc.so.0 => $root/$libdir/" || fail "drpc-ctl does not find the staged libdrpc: $(ldd "$root/bin/drpc-ctl" | grep drpc)"
+found=$(ldd "$root/bin/drpc-ctl" | awk '$1 == "libdrpc.so.0" {print $3}')
+[ -n "$found" ] && [ "$(realpath "$found")" = "$(realpath "$root/$libdir/libdrpc.so.0")" ] ||
+	fail "drpc-ctl does not find the staged libdrpc: ${found:-not found}"
 "$root/bin/drpc-host" --version | grep -q '^drpc-host ' || fail "drpc-host --version"
 "$root/bin/drpc-ctl" --version | grep -q '^drpc-ctl ' || fail "drpc-ctl --version"
 ok "the staged programs run without LD_LIBRARY_PATH"
 
 # The template, out of tree: only pkg-config knows where drpc is.
 export PKG_CONFIG_PATH=$root/$libdir/pkgconfig
+# Relocatable: the prefix is where the .pc file is, here the staging directory.
+pc_prefix=$(pkg-config --variable=prefix drpc-plugin)
+[ "$(realpath "$pc_prefix")" = "$(realpath "$root")" ] || fail "drpc-plugin.pc's prefix is $pc_prefix, not $root"
 flags=$(pkg-config --cflags --libs drpc-plugin)
-for flag in -std=c++20 -fvisibility=hidden -fno-gnu-unique -Wl,-z,defs "-I$root/include" \
-	"-Wl,--version-script=$root/share/drpc/drpc-plugin.map"; do
+for flag in -std=c++20 -fvisibility=hidden -fno-gnu-unique -Wl,-z,defs "-I$pc_prefix/include" \
+	"-Wl,--version-script=$pc_prefix/share/drpc/drpc-plugin.map"; do
 	[[ " $flags " == *" $flag "* ]] || fail "pkg-config drpc-plugin lacks $flag: $flags"
 done
 ok "pkg-config drpc-plugin: C++20, hidden visibility, -fno-gnu-unique, -z defs, the export map"
