@@ -72,6 +72,11 @@ cp "$work/counter/build/counter.so" "$root/$libdir/drpc/plugins/hello.so" "$plug
 "$root/bin/drpc-host" --check-config --plugins "$plugins" >"$work/check.log" || { cat "$work/check.log" >&2; fail "--check-config"; }
 grep -q '^load counter.so: module 4100 (counter 1.0.0)$' "$work/check.log" || fail "--check-config output: $(cat "$work/check.log")"
 ok "drpc-host --check-config lists the plugin it would load"
+cp "$plugins/hello.so" "$plugins/hello2.so"
+if "$root/bin/drpc-host" -t --plugins "$plugins" >"$work/check.log"; then fail "--check-config passed a duplicate module ID"; fi
+grep -q '^refuse hello2.so: module 0 is taken by hello.so$' "$work/check.log" || fail "--check-config output: $(cat "$work/check.log")"
+rm "$plugins/hello2.so"
+ok "drpc-host --check-config exits 1 and says why for a plugin it would refuse"
 
 socket=$work/drpc.sock
 "$root/bin/drpc-host" --config "$root/etc/drpc/drpc-host.json" --socket "$socket" --plugins "$plugins" \
@@ -86,7 +91,16 @@ call() {
 [ "$(call 2)" = $'status: SUCCESS\n{"total":2}' ] || fail "first call: $(call 0)"
 [ "$(call 40)" = $'status: SUCCESS\n{"total":42}' ] || fail "second call"
 ok "the staged drpc-ctl calls the template plugin in the staged host (--proto), totals as JSON numbers"
-"$root/bin/drpc-ctl" --socket "$socket" --socket "$socket" modules | grep -q counter || fail "modules lists counter"
+# Hot reload: a new build of the file is swapped in (renamed into place, as an install does).
+cp "$work/counter/build/counter.so" "$plugins/.counter.new" && mv "$plugins/.counter.new" "$plugins/counter.so"
+counter_generation() { "$root/bin/drpc-ctl" --socket "$socket" modules | awk '$2 == "counter" {print $4}'; }
+for _ in $(seq 600); do
+	[ "$(counter_generation)" = 2 ] && break
+	sleep 0.05
+done
+[ "$(counter_generation)" = 2 ] || fail "no hot reload: $("$root/bin/drpc-ctl" --socket "$socket" modules)"
+[ "$(call 1)" = $'status: SUCCESS\n{"total":1}' ] || fail "call after the reload"
+ok "replacing counter.so hot reloads it (generation 2, a fresh total)"
 kill -TERM "$host_pid"
 wait "$host_pid" || fail "the host's exit status"
 host_pid=
