@@ -258,10 +258,9 @@ TEST_CASE("drpc-ctl stats prints the counters")
 	{
 		const auto run = fixture.run({"stats", "--json"});
 		CHECK(run.exit_code == 0);
-		CHECK(run.out ==
-		      R"({"sessions_open":1,"sessions_total":2,"calls_served":3,"uptime_ms":93784000,)"
-		      R"("modules_loaded":2})"
-		      "\n");
+		CHECK(run.out == R"({"sessions_open":1,"sessions_total":2,"calls_served":3,"uptime_ms":93784000,)"
+		                 R"("modules_loaded":2})"
+		                 "\n");
 	}
 }
 
