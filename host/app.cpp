@@ -4,6 +4,7 @@
 
 #include "cli.hpp"
 #include "config.hpp"
+#include "config_check.hpp"
 #include "host.hpp"
 #include "signals.hpp"
 
@@ -115,6 +116,8 @@ int run_host(int argc, char **argv) noexcept
 		}
 		apply_overrides(options, config);
 		drpc::log::set_level(config.log_level);
+		if (options.check_config)
+			return check_config(config, std::cout) ? exit_ok : exit_failure;
 		raise_file_limit();
 		return serve(config);
 	} catch (const std::exception &e) {

@@ -7,7 +7,7 @@
 namespace drpc::host {
 namespace {
 
-enum class Flag { config, socket, plugins, log_level, help, version };
+enum class Flag { config, socket, plugins, log_level, help, version, check_config };
 
 struct FlagSpec {
 	Flag flag;
@@ -17,9 +17,13 @@ struct FlagSpec {
 };
 
 constexpr std::array flags{
-	FlagSpec{Flag::config, "--config", "-c", true},   FlagSpec{Flag::socket, "--socket", "-s", true},
-	FlagSpec{Flag::plugins, "--plugins", "-p", true}, FlagSpec{Flag::log_level, "--log-level", "-l", true},
-	FlagSpec{Flag::help, "--help", "-h", false},      FlagSpec{Flag::version, "--version", "-V", false},
+	FlagSpec{Flag::config, "--config", "-c", true},
+	FlagSpec{Flag::socket, "--socket", "-s", true},
+	FlagSpec{Flag::plugins, "--plugins", "-p", true},
+	FlagSpec{Flag::log_level, "--log-level", "-l", true},
+	FlagSpec{Flag::help, "--help", "-h", false},
+	FlagSpec{Flag::version, "--version", "-V", false},
+	FlagSpec{Flag::check_config, "--check-config", "-t", false},
 };
 
 template <class T> void set_once(std::optional<T> &slot, T value, std::string_view flag)
@@ -94,6 +98,9 @@ CliOptions parse_command_line(std::span<const char *const> args)
 		case Flag::version:
 			options.version = true;
 			break;
+		case Flag::check_config:
+			options.check_config = true;
+			break;
 		}
 	}
 	return options;
@@ -104,6 +111,9 @@ std::string usage_text(std::string_view program)
 	const std::string name(program);
 	return "Usage: " + name +
 	       " [--config FILE] [--socket PATH] [--plugins DIR] [--log-level LEVEL]\n"
+	       "       " +
+	       name +
+	       " --check-config [--config FILE] [--plugins DIR]\n"
 	       "\n"
 	       "Serves dRPC calls on a Unix socket and routes them to module plugins\n"
 	       "(*.so) loaded from a directory at start.\n"
@@ -119,11 +129,17 @@ std::string usage_text(std::string_view program)
 	       HostConfig::default_plugin_directory().string() +
 	       ")\n"
 	       "  -l, --log-level LEVEL   debug, info, warn or error (log.level; default info)\n"
+	       "  -t, --check-config      check the config and the plugins directory, print\n"
+	       "                          what would be loaded and what refused, serve\n"
+	       "                          nothing; exit 1 on any error or refused plugin\n"
 	       "  -h, --help              print this help and exit\n"
 	       "  -V, --version           print the version and exit\n"
 	       "\n"
 	       "Relative paths on the command line are relative to the current directory;\n"
 	       "relative paths in the config file are relative to the file's directory.\n"
+	       "\n"
+	       "Under systemd: Type=notify readiness and a socket passed by socket\n"
+	       "activation (drpc-host.socket); see drpc-host(8).\n"
 	       "\n"
 	       "SIGTERM or SIGINT shut the host down gracefully. Exit status: 0 after a\n"
 	       "clean shutdown, 1 when the host cannot start or fails, 2 on a usage error.\n";

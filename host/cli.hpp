@@ -30,6 +30,7 @@ struct CliOptions {
 	std::optional<drpc::log::Level> log_level;
 	bool help = false;
 	bool version = false;
+	bool check_config = false;
 };
 
 /// Parses the arguments after the program name. Flags take their value as

@@ -2,6 +2,7 @@
 // The host's start and its orderly shutdown.
 #include "host.hpp"
 
+#include "activated_socket.hpp"
 #include "admin_module.hpp"
 
 #include "file_permissions.hpp"
@@ -64,7 +65,13 @@ void Host::start()
 		loader_->set_access_lists(config_.access);
 		directory_ = std::make_unique<PluginDirectory>(
 			config_.plugins.directory, config_.plugins.strict_permissions, config_.plugins.max_file_bytes);
-		server_ = std::make_unique<drpc::DomainSocketServer>(server_options(config_));
+		drpc::ServerOptions options = server_options(config_);
+		// Under systemd's socket activation the socket is systemd's, already listening.
+		if (const auto activated = take_activated_socket()) {
+			options.listen_fd = activated->fd;
+			options.socket_path = config_.socket.path = activated->path;
+		}
+		server_ = std::make_unique<drpc::DomainSocketServer>(std::move(options));
 		plugins_ = std::make_unique<PluginManager>(*loader_, *directory_, server_->modules(),
 		                                           std::chrono::milliseconds(config_.plugins.drain_timeout_ms));
 		// Watch before the first scan, so that no file slips in between.
@@ -87,11 +94,28 @@ void Host::start()
 		run_.reset();
 		throw;
 	}
-	drpc::log::info(log_component, "serving " + std::to_string(plugins_->size()) + " module(s) on " +
-	                                       config_.socket.path.string() + " (mode " +
-	                                       format_mode(config_.socket.mode) + "); " +
-	                                       std::to_string(plugins_->failures().size()) + " plugin(s) refused" +
+	drpc::log::info(log_component, serving_status() + " (mode " + format_mode(config_.socket.mode) + ")" +
 	                                       (watcher_ ? "; watching " + directory_->path().string() : ""));
+	notifier_.ready(serving_status());
+}
+
+std::string Host::serving_status() const
+{
+	return "serving " + std::to_string(plugins_->size()) + " module(s) on " + config_.socket.path.string() + "; " +
+	       std::to_string(plugins_->failures().size()) + " plugin(s) refused";
+}
+
+std::optional<std::chrono::milliseconds> Host::keep_watchdog()
+{
+	const auto interval = notifier_.watchdog_interval();
+	if (!interval)
+		return std::nullopt;
+	const auto now = std::chrono::steady_clock::now();
+	if (now >= next_watchdog_) {
+		notifier_.watchdog();
+		next_watchdog_ = now + *interval;
+	}
+	return std::chrono::ceil<std::chrono::milliseconds>(next_watchdog_ - now);
 }
 
 void Host::prepare_run_directory()
@@ -134,6 +158,7 @@ bool Host::stop() noexcept
 		return false;
 	try {
 		drpc::log::info(log_component, "shutting down");
+		notifier_.stopping();
 		const auto deadline = std::chrono::milliseconds(config_.server.shutdown_timeout_ms);
 		if (!server_->shutdown(deadline)) {
 			drpc::log::error(log_component, "calls were still running after server.shutdown_timeout_ms (" +
@@ -186,6 +211,8 @@ int Host::run(int signal_fd)
 		// Wake now and then to notice a burst ending (memory_trim.hpp).
 		if (timeout.count() < 0 || timeout > idle_trim_.next_sample())
 			timeout = idle_trim_.next_sample();
+		if (const auto watchdog = keep_watchdog(); watchdog && (timeout.count() < 0 || timeout > *watchdog))
+			timeout = *watchdog;
 		if (const auto signal = run_once(signal_fd, timeout))
 			return *signal;
 	}
@@ -203,18 +230,23 @@ std::optional<int> Host::run_once(int signal_fd, std::chrono::milliseconds timeo
 			if (info.ssi_signo != SIGHUP)
 				return static_cast<int>(info.ssi_signo);
 			drpc::log::info(log_component, "received SIGHUP");
+			notifier_.reloading();
 			plugins_->rescan();
+			notifier_.ready(serving_status());
 		}
 	}
 	if (watcher_) {
 		if (count > 0 && (ready[1].revents & POLLIN) != 0)
 			watcher_->read_events();
-		for (const PluginFileEvent &event : watcher_->take_settled()) {
+		const auto settled = watcher_->take_settled();
+		for (const PluginFileEvent &event : settled) {
 			if (event.kind == PluginFileEvent::Kind::removed)
 				plugins_->file_removed(event.name);
 			else
 				plugins_->file_changed(event.name);
 		}
+		if (!settled.empty())
+			notifier_.status(serving_status());
 	}
 	if (plugins_->has_draining())
 		plugins_->collect();

@@ -13,6 +13,7 @@
 #include "plugin_watcher.hpp"
 #include "run_directory.hpp"
 #include "runtime_dir.hpp"
+#include "service_notifier.hpp"
 
 #include <drpc/server.hpp>
 
@@ -69,6 +70,10 @@ private:
 	/// Opens the run directory when something lives in it, clears what dead
 	/// hosts left there and puts the default socket and runtime dir in it.
 	void prepare_run_directory();
+	/// "N module(s) on PATH; M plugin(s) refused", for the log and systemd.
+	[[nodiscard]] std::string serving_status() const;
+	/// WATCHDOG=1 when it is due; returns how long until the next is.
+	std::optional<std::chrono::milliseconds> keep_watchdog();
 
 	HostConfig config_;
 	std::chrono::steady_clock::time_point started_;
@@ -83,6 +88,8 @@ private:
 	std::unique_ptr<PluginWatcher> watcher_;
 	std::unique_ptr<drpc::DomainSocketServer> server_;
 	IdleTrim idle_trim_;
+	ServiceNotifier notifier_;
+	std::chrono::steady_clock::time_point next_watchdog_{};
 	bool stopped_ = false;
 	bool drain_failed_ = false;
 };

@@ -5,8 +5,12 @@ set -euo pipefail
 
 packages=(
 	g++ meson ninja-build pkg-config python3
-	protobuf-compiler libprotobuf-dev
+	protobuf-compiler libprotobuf-dev libprotoc-dev
 	libboost-dev nlohmann-json3-dev doctest-dev
+	# sd_notify and socket activation; systemd-socket-activate for their test
+	libsystemd-dev systemd
+	# the man pages
+	scdoc
 )
 
 missing=()

@@ -6,8 +6,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <mutex>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace drpc::log {
@@ -45,6 +47,35 @@ void append_escaped_control(std::string &out, char c)
 		append_hex(out, byte);
 	else
 		out += c;
+}
+
+/// True when stderr is the journal (systemd sets JOURNAL_STREAM to its
+/// "device:inode"): then the journal stamps the time, and a "<N>" syslog
+/// priority prefix gives each line its level there.
+bool stderr_is_journal() noexcept
+{
+	const char *stream = std::getenv("JOURNAL_STREAM");
+	struct stat info {};
+	if (stream == nullptr || ::fstat(STDERR_FILENO, &info) != 0)
+		return false;
+	unsigned long long device = 0;
+	unsigned long long inode = 0;
+	return std::sscanf(stream, "%llu:%llu", &device, &inode) == 2 && device == info.st_dev && inode == info.st_ino;
+}
+
+char syslog_priority(Level level) noexcept
+{
+	switch (level) {
+	case Level::debug:
+		return '7';
+	case Level::info:
+		return '6';
+	case Level::warn:
+		return '4';
+	case Level::error:
+		return '3';
+	}
+	return '6';
 }
 
 } // namespace
@@ -145,8 +176,8 @@ void write(Level level, std::string_view component, std::string_view text)
 {
 	if (!enabled(level))
 		return;
-	std::string line = timestamp();
-	line += ' ';
+	static const bool to_journal = stderr_is_journal();
+	std::string line = to_journal ? std::string{'<', syslog_priority(level), '>'} : timestamp() + ' ';
 	line += to_string(level);
 	line += ' ';
 	line += component;

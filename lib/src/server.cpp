@@ -33,7 +33,10 @@ public:
 		const std::lock_guard lock(lifecycle_);
 		if (started_)
 			throw Error("server " + options_.socket_path.string() + ": already started");
-		listener_ = detail::listen_at(options_.socket_path, options_.socket_mode, options_.unlink_stale_socket);
+		listener_ = options_.listen_fd >= 0 ? detail::adopt_listener(std::exchange(options_.listen_fd, -1),
+		                                                             options_.socket_path)
+		                                    : detail::listen_at(options_.socket_path, options_.socket_mode,
+		                                                        options_.unlink_stale_socket);
 		started_ = true;
 		accept_thread_ = std::thread(&Impl::accept_loop, this);
 		log::info("server", "listening on " + options_.socket_path.string());
@@ -46,7 +49,7 @@ public:
 			return true;
 		if (!listener_closed_) {
 			stopping_.store(true);
-			::shutdown(listener_.fd.get(), SHUT_RDWR); // wakes accept()
+			detail::interrupt_accept(listener_); // wakes accept()
 			accept_thread_.join();
 			detail::remove_socket_file(options_.socket_path, listener_);
 			listener_.fd.reset();
@@ -70,7 +73,8 @@ public:
 		sessions_lock.unlock();
 		threads_.stop();
 		stopped_ = true;
-		log::info("server", "stopped; removed " + options_.socket_path.string());
+		log::info("server", (listener_.adopted ? "stopped; left the adopted socket " : "stopped; removed ") +
+		                            options_.socket_path.string());
 		return true;
 	}
 
@@ -98,6 +102,10 @@ private:
 				// Out of descriptors or memory: back off instead of spinning.
 				std::this_thread::sleep_for(std::chrono::milliseconds(10));
 				continue;
+			}
+			if (stopping_.load()) {
+				::close(fd); // interrupt_accept()'s own connection, or one too late
+				return;
 			}
 			admit(detail::UniqueFd(fd));
 		}

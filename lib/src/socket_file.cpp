@@ -95,8 +95,47 @@ ListeningSocket listen_at(const std::filesystem::path &path, mode_t mode, bool u
 	return socket;
 }
 
+ListeningSocket adopt_listener(int fd, const std::filesystem::path &path)
+{
+	ListeningSocket socket{UniqueFd(fd), 0, 0, true};
+	const auto option = [&](int name) {
+		int value = -1;
+		socklen_t size = sizeof(value);
+		if (::getsockopt(fd, SOL_SOCKET, name, &value, &size) != 0)
+			throw SystemError(describe(path) + ": the socket passed in (fd " + std::to_string(fd) + ")",
+			                  errno);
+		return value;
+	};
+	if (option(SO_DOMAIN) != AF_UNIX || option(SO_TYPE) != SOCK_SEQPACKET)
+		throw Error(describe(path) + ": the socket passed in (fd " + std::to_string(fd) +
+		            ") is not a SOCK_SEQPACKET Unix socket");
+	if (option(SO_ACCEPTCONN) == 0)
+		throw Error(describe(path) + ": the socket passed in (fd " + std::to_string(fd) + ") is not listening");
+	if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+		throw SystemError(describe(path) + ": fcntl FD_CLOEXEC", errno);
+	return socket;
+}
+
+void interrupt_accept(const ListeningSocket &socket) noexcept
+{
+	if (!socket.adopted) {
+		::shutdown(socket.fd.get(), SHUT_RDWR);
+		return;
+	}
+	sockaddr_un address{};
+	socklen_t size = sizeof(address);
+	const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (::getsockname(socket.fd.get(), reinterpret_cast<sockaddr *>(&address), &size) == 0)
+		(void)::connect(fd, reinterpret_cast<const sockaddr *>(&address), size);
+	::close(fd);
+}
+
 void remove_socket_file(const std::filesystem::path &path, const ListeningSocket &socket) noexcept
 {
+	if (socket.adopted)
+		return;
 	struct stat info {};
 	if (::lstat(path.c_str(), &info) != 0)
 		return;

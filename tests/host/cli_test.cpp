@@ -59,6 +59,9 @@ TEST_CASE("cli: every flag, long, short and with '='")
 	CHECK(parse({"-h"}).help);
 	CHECK(parse({"--version"}).version);
 	CHECK(parse({"-V"}).version);
+	CHECK(parse({"--check-config"}).check_config);
+	CHECK(parse({"-t"}).check_config);
+	CHECK_FALSE(parse({"-V"}).check_config);
 }
 
 TEST_CASE("cli: usage errors")
@@ -102,6 +105,7 @@ TEST_CASE("cli: flags override the config, relative to the current directory")
 TEST_CASE("cli: the help text documents every flag")
 {
 	const std::string text = drpc::host::usage_text("drpc-host");
-	for (const char *flag : {"--config", "--socket", "--plugins", "--log-level", "--help", "--version"})
+	for (const char *flag :
+	     {"--config", "--socket", "--plugins", "--log-level", "--check-config", "--help", "--version"})
 		CHECK(text.find(flag) != std::string::npos);
 }

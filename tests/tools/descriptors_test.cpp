@@ -55,6 +55,6 @@ TEST_CASE("bytes to JSON prints every field with its .proto name")
 	      R"({"greeting":"Hello Friend"})");
 	CHECK(descriptors.bytes_to_json(descriptors.message("kv.GetResponse"), "") == R"({"found":false,"value":""})");
 	CHECK(descriptors.bytes_to_json(descriptors.message("admin.StatsResponse"), "\x08\x02") ==
-	      R"({"sessions_open":"2","sessions_total":"0","calls_served":"0","uptime_ms":"0","modules_loaded":0})");
+	      R"({"sessions_open":2,"sessions_total":0,"calls_served":0,"uptime_ms":0,"modules_loaded":0})");
 	CHECK_FALSE(descriptors.bytes_to_json(descriptors.message("hello.HelloResponse"), "\xff\xff\xff"));
 }

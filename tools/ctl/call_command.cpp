@@ -14,26 +14,37 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 
 namespace drpc::ctl {
 
 namespace {
 
-/// Reads a body file, refusing one larger than any server would accept.
+/// Reads a body file ("-": standard input), refusing more than any server
+/// would accept. Read to the end rather than sized first, so that pipes and
+/// /dev/stdin work too.
 std::string read_body_file(const std::filesystem::path &path)
 {
-	std::error_code error;
-	const uintmax_t size = std::filesystem::file_size(path, error);
-	if (error)
-		throw UsageError("--body-file " + path.string() + ": " + error.message());
-	if (size > framing::default_max_message_bytes)
-		throw UsageError("--body-file " + path.string() + ": " + std::to_string(size) + " bytes is over the " +
-		                 std::to_string(framing::default_max_message_bytes) + "-byte message limit");
-	std::ifstream file(path, std::ios::binary);
-	std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-	if (!file && !file.eof())
-		throw UsageError("--body-file " + path.string() + ": " + std::strerror(errno));
+	const bool from_stdin = path == "-";
+	std::ifstream file;
+	if (!from_stdin) {
+		file.open(path, std::ios::binary);
+		if (!file)
+			throw UsageError("--body-file " + path.string() + ": " + std::strerror(errno));
+	}
+	std::istream &in = from_stdin ? std::cin : file;
+	const size_t cap = framing::default_max_message_bytes;
+	std::string bytes;
+	char chunk[64 * 1024];
+	while (in.read(chunk, sizeof(chunk)) || in.gcount() > 0) {
+		bytes.append(chunk, static_cast<size_t>(in.gcount()));
+		if (bytes.size() > cap)
+			throw UsageError("--body-file " + path.string() + ": over the " + std::to_string(cap) +
+			                 "-byte message limit");
+	}
+	if (in.bad())
+		throw UsageError("--body-file " + path.string() + ": read error");
 	return bytes;
 }
 
@@ -89,6 +100,7 @@ CallOptions parse_call_options(ArgCursor &args, GlobalOptions &global)
 			options.response_type = args.value(option);
 		} else if (option.name == "--timeout") {
 			options.timeout = std::chrono::milliseconds(parse_uint64(args.value(option), option.name));
+		} else if (parse_type_source_option(option, args, options.types)) {
 		} else {
 			throw UsageError("call: unknown option '" + std::string(option.name) + "'");
 		}
@@ -128,7 +140,7 @@ int run_call(ArgCursor &args, GlobalOptions &global, std::ostream &out)
 		print_call_help(out);
 		return exit_ok;
 	}
-	const Descriptors &descriptors = Descriptors::builtin();
+	const Descriptors descriptors(load_type_sources(options.types));
 	// Every argument is checked before anything is sent.
 	if (!options.response_type.empty())
 		(void)descriptors.message(options.response_type);
@@ -168,17 +180,22 @@ void print_call_help(std::ostream &out)
 	       "                     a message of TYPE (e.g. hello.Hello) from protobuf's JSON\n"
 	       "                     mapping; without --json, an empty message\n"
 	       "  --body-hex HEX     raw bytes as hex ('0a0646726965' or '0a 06 46 ...')\n"
-	       "  --body-file FILE   raw bytes from FILE\n"
+	       "  --body-file FILE   raw bytes from FILE ('-': standard input)\n"
 	       "  --response TYPE    print the response body as JSON of TYPE (e.g. hello.HelloResponse)\n"
+	       "TYPE is one of 'drpc-ctl types', or one that these add:\n"
+	    << type_source_help()
+	    << "other options:\n"
 	       "  --timeout MS       give up after MS milliseconds (default 30000; 0: wait forever)\n"
 	       "  --socket PATH      as the global option\n"
 	       "\n"
-	       "'drpc-ctl types' lists the message types. Exit status: 0 SUCCESS, 1 another\n"
+	       "64-bit integers are printed as JSON numbers. Exit status: 0 SUCCESS, 1 another\n"
 	       "status, 2 usage error, 3 connection or protocol error.\n"
 	       "\n"
 	       "example:\n"
 	       "  drpc-ctl call --module 0 --method 0 --request hello.Hello --json '{\"name\":\"Friend\"}' \\\n"
-	       "      --response hello.HelloResponse\n";
+	       "      --response hello.HelloResponse\n"
+	       "  drpc-ctl call --module 0 --method 0 --proto daos/hello.proto -I daos \\\n"
+	       "      --request hello.Hello --json '{\"name\":\"Friend\"}' --response hello.HelloResponse\n";
 }
 
 } // namespace drpc::ctl

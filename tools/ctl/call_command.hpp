@@ -5,6 +5,7 @@
 
 #include "args.hpp"
 #include "descriptors.hpp"
+#include "type_sources.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -29,6 +30,8 @@ struct CallOptions {
 	std::string response_type;
 	/// Zero waits forever.
 	std::chrono::milliseconds timeout{30000};
+	/// Message types beyond the compiled-in ones.
+	TypeSourceOptions types;
 };
 
 /// Reads `call`'s options (the arguments after the word "call"); --socket is

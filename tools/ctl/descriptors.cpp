@@ -5,6 +5,7 @@
 #include "descriptors.hpp"
 
 #include "errors.hpp"
+#include "json_numbers.hpp"
 
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/util/json_util.h>
@@ -25,19 +26,50 @@ void collect_names(const google::protobuf::Descriptor &message, std::vector<std:
 		collect_names(*message.nested_type(i), names);
 }
 
-} // namespace
+/// The first reason a file does not build, for the error message.
+class PoolErrors : public google::protobuf::DescriptorPool::ErrorCollector {
+public:
+	void AddError(const std::string &filename, const std::string &element_name, const google::protobuf::Message *,
+	              ErrorLocation, const std::string &message) override
+	{
+		if (text.empty())
+			text = filename + ": " + element_name + ": " + message;
+	}
+	std::string text;
+};
 
-Descriptors::Descriptors(std::span<const uint8_t> file_descriptor_set)
+google::protobuf::FileDescriptorSet parse_set(std::span<const uint8_t> file_descriptor_set)
 {
 	google::protobuf::FileDescriptorSet set;
 	if (file_descriptor_set.size() > static_cast<size_t>(INT_MAX) ||
 	    !set.ParseFromArray(file_descriptor_set.data(), static_cast<int>(file_descriptor_set.size())))
 		throw std::runtime_error("the descriptor set (" + std::to_string(file_descriptor_set.size()) +
 		                         " bytes) is not a FileDescriptorSet");
+	return set;
+}
+
+} // namespace
+
+Descriptors::Descriptors(std::span<const uint8_t> file_descriptor_set) : Descriptors(parse_set(file_descriptor_set)) {}
+
+Descriptors::Descriptors(const google::protobuf::FileDescriptorSet &set)
+{
+	// Through a database the files may come in any order: each is built
+	// with its imports on first lookup.
 	for (const google::protobuf::FileDescriptorProto &file : set.file()) {
-		const google::protobuf::FileDescriptor *built = pool_.BuildFile(file);
+		if (!database_.Add(file))
+			throw UsageError("the message types of " + file.name() +
+			                 " repeat a file or a type of another source");
+	}
+	auto errors = std::make_unique<PoolErrors>();
+	PoolErrors &collected = *errors;
+	errors_ = std::move(errors);
+	pool_ = std::make_unique<google::protobuf::DescriptorPool>(&database_, errors_.get());
+	for (const google::protobuf::FileDescriptorProto &file : set.file()) {
+		const google::protobuf::FileDescriptor *built = pool_->FindFileByName(file.name());
 		if (built == nullptr)
-			throw std::runtime_error("the descriptor set's " + file.name() + " does not build");
+			throw UsageError("the message types of " + file.name() + " do not build: " +
+			                 (collected.text.empty() ? "an import is missing" : collected.text));
 		files_.push_back(built);
 	}
 }
@@ -50,10 +82,10 @@ const Descriptors &Descriptors::builtin()
 
 const google::protobuf::Descriptor &Descriptors::message(std::string_view full_name) const
 {
-	const google::protobuf::Descriptor *type = pool_.FindMessageTypeByName(std::string(full_name));
+	const google::protobuf::Descriptor *type = pool_->FindMessageTypeByName(std::string(full_name));
 	if (type == nullptr)
 		throw UsageError("unknown message type '" + std::string(full_name) +
-		                 "' ('drpc-ctl types' lists the known ones)");
+		                 "' ('drpc-ctl types' lists the known ones; --proto or --protoset adds more)");
 	return *type;
 }
 
@@ -94,7 +126,7 @@ std::optional<std::string> Descriptors::bytes_to_json(const google::protobuf::De
 	std::string json;
 	if (!google::protobuf::util::MessageToJsonString(*message, &json, options).ok())
 		return std::nullopt;
-	return json;
+	return int64_fields_as_numbers(type, json);
 }
 
 } // namespace drpc::ctl

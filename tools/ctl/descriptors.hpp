@@ -8,9 +8,12 @@
 #pragma once
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/descriptor_database.h>
 #include <google/protobuf/dynamic_message.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -29,6 +32,10 @@ public:
 	/// dependency order (protoc --include_imports writes them so). Throws
 	/// std::runtime_error naming the file that does not build.
 	explicit Descriptors(std::span<const uint8_t> file_descriptor_set);
+	/// Builds a pool from `set`, whose files may come in any order. Throws
+	/// std::runtime_error for a file given twice, UsageError naming the file
+	/// whose types do not build (a type defined twice, an import missing).
+	explicit Descriptors(const google::protobuf::FileDescriptorSet &set);
 
 	/// The compiled-in types, built on first use.
 	[[nodiscard]] static const Descriptors &builtin();
@@ -45,12 +52,15 @@ public:
 	[[nodiscard]] std::string json_to_bytes(const google::protobuf::Descriptor &type, std::string_view json) const;
 
 	/// `bytes` decoded as `type` and printed as one line of JSON, every field
-	/// included, with the .proto field names; nothing when they do not decode.
+	/// included, with the .proto field names and 64-bit integers as numbers;
+	/// nothing when they do not decode.
 	[[nodiscard]] std::optional<std::string> bytes_to_json(const google::protobuf::Descriptor &type,
 	                                                       std::string_view bytes) const;
 
 private:
-	google::protobuf::DescriptorPool pool_;
+	google::protobuf::SimpleDescriptorDatabase database_;
+	std::unique_ptr<google::protobuf::DescriptorPool::ErrorCollector> errors_; // pool_ reports here
+	std::unique_ptr<google::protobuf::DescriptorPool> pool_;                   // reads database_
 	std::vector<const google::protobuf::FileDescriptor *> files_;
 	// GetPrototype() is thread-safe, so the factory may be used through a const Descriptors.
 	mutable google::protobuf::DynamicMessageFactory factory_;

@@ -15,6 +15,10 @@
 #include <drpc/error.hpp>
 
 #include <array>
+
+#ifndef DRPC_CTL_VERSION
+#define DRPC_CTL_VERSION "unknown"
+#endif
 #include <exception>
 #include <iostream>
 #include <string>
@@ -52,6 +56,7 @@ void print_help(std::ostream &out)
 	    << host_default_socket
 	    << ")\n"
 	       "  -h, --help      this text; 'drpc-ctl COMMAND --help' explains a command\n"
+	       "  -V, --version   print the version and exit\n"
 	       "\n"
 	       "commands:\n";
 	for (const Command &command : commands)
@@ -85,6 +90,11 @@ int run(ArgCursor &args, std::string &usage_hint)
 		if (is_help(option)) {
 			args.no_value(option);
 			print_help(std::cout);
+			return exit_ok;
+		}
+		if (option.name == "--version" || option.name == "-V") {
+			args.no_value(option);
+			std::cout << "drpc-ctl " DRPC_CTL_VERSION "\n";
 			return exit_ok;
 		}
 		if (option.name != "--socket")

@@ -23,7 +23,7 @@ void print_reload_help(std::ostream &out)
 	       "new build in: calls that arrive after the swap go to it, calls in flight\n"
 	       "finish on the old one. When the new build fails to load, the old one serves\n"
 	       "on. Prints the module as it is afterwards:\n"
-	       "  reloaded module 1000 (hello 1.0.0) from /usr/lib/drpc/plugins/hello.so, generation 2\n"
+	       "  reloaded module 1000 (echo 1.0.0) from /usr/lib/drpc/plugins/echo.so, generation 2\n"
 	       "\n"
 	       "  ID              the module ID (decimal, or hex as 0x3e8)\n"
 	       "  --json          print the host's answer (admin.ModuleOpResponse) as JSON\n"

@@ -22,7 +22,7 @@ void print_unload_help(std::ostream &out)
 	       "Asks the host to unload plugin module ID, once the calls running on it have\n"
 	       "returned. The host's own modules (0x7fff0000 and up) cannot be unloaded. Prints\n"
 	       "the module as it was:\n"
-	       "  unloaded module 1000 (hello 1.0.0) from /usr/lib/drpc/plugins/hello.so, generation 1\n"
+	       "  unloaded module 1000 (echo 1.0.0) from /usr/lib/drpc/plugins/echo.so, generation 1\n"
 	       "\n"
 	       "  ID              the module ID (decimal, or hex as 0x3e8)\n"
 	       "  --json          print the host's answer (admin.ModuleOpResponse) as JSON\n"

@@ -36,6 +36,11 @@ struct ServerOptions {
 	size_t max_sessions = 1024;
 	/// Idle session threads kept ready.
 	size_t spare_threads = 2;
+	/// An already listening SOCK_SEQPACKET Unix socket to serve instead of
+	/// creating one at socket_path (systemd socket activation). start()
+	/// takes it over (and throws Error if it is of another kind); socket_path
+	/// then only names it in messages, and its file is left alone.
+	int listen_fd = -1;
 };
 
 struct ServerStats {
