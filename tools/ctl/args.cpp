@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <limits>
 #include <string>
+#include <unistd.h>
 
 namespace drpc::ctl {
 
@@ -33,6 +34,20 @@ std::filesystem::path default_socket_path()
 	if (env != nullptr && *env != '\0')
 		return env;
 	return std::filesystem::path(host_default_socket);
+}
+
+std::optional<uid_t> default_server_uid() noexcept
+{
+	if (::geteuid() == 0)
+		return uid_t{0};
+	return std::nullopt;
+}
+
+ClientOptions client_options(const GlobalOptions &global) noexcept
+{
+	ClientOptions options;
+	options.require_server_uid = global.server_uid;
+	return options;
 }
 
 bool ArgCursor::at_option() const noexcept { return !done() && args_[next_].size() > 1 && args_[next_][0] == '-'; }
