@@ -74,17 +74,19 @@ bool MessageReader::reserve_assembly(size_t needed, size_t total)
 	// Doubling keeps the copies linear in the message size while memory
 	// follows what has really arrived, not what the header claims.
 	const size_t capacity = std::min(total, std::max(needed, assembly_capacity_ * 2));
-	const size_t more = capacity - assembly_capacity_;
-	if (budget_ != nullptr && !budget_->acquire(more))
+	// The old and the new buffer both exist during the copy: both are
+	// charged until the old one is freed.
+	if (budget_ != nullptr && !budget_->acquire(capacity))
 		return false;
 	std::unique_ptr<uint8_t[]> bigger(new (std::nothrow) uint8_t[capacity]);
 	if (!bigger) {
 		if (budget_ != nullptr)
-			budget_->release(more);
+			budget_->release(capacity);
 		return false;
 	}
 	if (in_message() && expected_.received > 0)
 		std::memcpy(bigger.get(), assembly_.get(), expected_.received);
+	free_assembly();
 	assembly_ = std::move(bigger);
 	assembly_capacity_ = capacity;
 	return true;
