@@ -169,9 +169,19 @@ void read_limits(const Section &root, HostConfig::Limits &limits)
 	const json *value = root.find("limits");
 	if (value == nullptr)
 		return;
-	const Section section(*value, "limits", {"max_message_bytes", "max_sessions"});
+	const Section section(*value, "limits",
+	                      {"max_message_bytes", "max_sessions", "max_sessions_per_uid", "reserved_sessions",
+	                       "max_inflight_bytes", "max_inflight_bytes_per_uid", "message_timeout_ms",
+	                       "send_timeout_ms", "idle_timeout_ms"});
 	section.read("max_message_bytes", limits.max_message_bytes, 1024, uint64_t{1} << 30);
 	section.read("max_sessions", limits.max_sessions, 1, 1000000);
+	section.read("max_sessions_per_uid", limits.max_sessions_per_uid, 0, 1000000);
+	section.read("reserved_sessions", limits.reserved_sessions, 0, 1000000);
+	section.read("max_inflight_bytes", limits.max_inflight_bytes, 0, uint64_t{1} << 40);
+	section.read("max_inflight_bytes_per_uid", limits.max_inflight_bytes_per_uid, 0, uint64_t{1} << 40);
+	section.read("message_timeout_ms", limits.message_timeout_ms, 0, 3600000);
+	section.read("send_timeout_ms", limits.send_timeout_ms, 0, 3600000);
+	section.read("idle_timeout_ms", limits.idle_timeout_ms, 0, uint64_t{7} * 24 * 3600000);
 }
 
 void read_server(const Section &root, HostConfig::Server &server)
@@ -179,8 +189,11 @@ void read_server(const Section &root, HostConfig::Server &server)
 	const json *value = root.find("server");
 	if (value == nullptr)
 		return;
-	const Section section(*value, "server", {"spare_threads", "shutdown_timeout_ms"});
+	const Section section(*value, "server",
+	                      {"spare_threads", "max_threads", "park_after_ms", "shutdown_timeout_ms"});
 	section.read("spare_threads", server.spare_threads, 0, 1024);
+	section.read("max_threads", server.max_threads, 0, 100000);
+	section.read("park_after_ms", server.park_after_ms, 1, 60000);
 	section.read("shutdown_timeout_ms", server.shutdown_timeout_ms, 0, 3600000);
 }
 

@@ -10,6 +10,7 @@
 
 #include <drpc/error.hpp>
 #include <drpc/log.hpp>
+#include <drpc/server.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -49,13 +50,23 @@ struct HostConfig {
 		uint64_t max_file_bytes = uint64_t{64} << 20;
 	} plugins;
 
+	/// What one client may make the host hold; defaults from ServerOptions.
 	struct Limits {
-		uint64_t max_message_bytes = uint64_t{64} << 20;
-		uint64_t max_sessions = 1024;
+		uint64_t max_message_bytes = drpc::ServerOptions{}.max_message_bytes;
+		uint64_t max_sessions = drpc::ServerOptions{}.max_sessions;
+		uint64_t max_sessions_per_uid = drpc::ServerOptions{}.max_sessions_per_uid;
+		uint64_t reserved_sessions = drpc::ServerOptions{}.reserved_sessions;
+		uint64_t max_inflight_bytes = drpc::ServerOptions{}.max_inflight_bytes;
+		uint64_t max_inflight_bytes_per_uid = drpc::ServerOptions{}.max_inflight_bytes_per_uid;
+		uint64_t message_timeout_ms = static_cast<uint64_t>(drpc::ServerOptions{}.message_timeout.count());
+		uint64_t send_timeout_ms = static_cast<uint64_t>(drpc::ServerOptions{}.send_timeout.count());
+		uint64_t idle_timeout_ms = static_cast<uint64_t>(drpc::ServerOptions{}.idle_timeout.count());
 	} limits;
 
 	struct Server {
-		uint64_t spare_threads = 2;
+		uint64_t spare_threads = drpc::ServerOptions{}.spare_threads;
+		uint64_t max_threads = drpc::ServerOptions{}.max_threads;
+		uint64_t park_after_ms = static_cast<uint64_t>(drpc::ServerOptions{}.park_after.count());
 		uint64_t shutdown_timeout_ms = 5000;
 	} server;
 

@@ -33,7 +33,16 @@ drpc::ServerOptions server_options(const HostConfig &config)
 		.unlink_stale_socket = config.socket.unlink_stale,
 		.max_message_bytes = static_cast<size_t>(config.limits.max_message_bytes),
 		.max_sessions = static_cast<size_t>(config.limits.max_sessions),
+		.max_sessions_per_uid = static_cast<size_t>(config.limits.max_sessions_per_uid),
+		.reserved_sessions = static_cast<size_t>(config.limits.reserved_sessions),
+		.max_inflight_bytes = static_cast<size_t>(config.limits.max_inflight_bytes),
+		.max_inflight_bytes_per_uid = static_cast<size_t>(config.limits.max_inflight_bytes_per_uid),
+		.message_timeout = std::chrono::milliseconds(config.limits.message_timeout_ms),
+		.send_timeout = std::chrono::milliseconds(config.limits.send_timeout_ms),
+		.idle_timeout = std::chrono::milliseconds(config.limits.idle_timeout_ms),
+		.park_after = std::chrono::milliseconds(config.server.park_after_ms),
 		.spare_threads = static_cast<size_t>(config.server.spare_threads),
+		.max_threads = static_cast<size_t>(config.server.max_threads),
 	};
 }
 

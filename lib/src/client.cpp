@@ -28,6 +28,14 @@ void ClientConnection::connect()
 	detail::UniqueFd fd = detail::seqpacket_socket(context());
 	if (const int error = detail::connect_to(fd.get(), path_); error != 0)
 		throw SystemError(context() + ": connect", error);
+	if (options_.require_server_uid) {
+		// Checked before anything is sent, so nothing reaches a squatter.
+		const PeerCredentials server = detail::peer_credentials(fd.get());
+		if (server.uid != *options_.require_server_uid || server.pid == 0)
+			throw AccessError(context() + ": the server (pid " + std::to_string(server.pid) +
+			                  ") runs as uid " + std::to_string(server.uid) + ", not the required uid " +
+			                  std::to_string(*options_.require_server_uid) + "; connection closed");
+	}
 	fd_ = fd.release();
 	sequence_ = 0;
 	reader_.reset();

@@ -33,7 +33,8 @@ int remaining_ms(int timeout_ms, const timespec &start)
 
 } // namespace
 
-MessageReader::MessageReader(size_t max_message_bytes) : max_message_bytes_(max_message_bytes)
+MessageReader::MessageReader(size_t max_message_bytes, BufferBudget *budget)
+	: max_message_bytes_(max_message_bytes), budget_(budget)
 {
 	// Anonymous pages are committed only when a record lands on them, so an
 	// idle session with small calls costs a page, not a whole chunk.
@@ -43,7 +44,65 @@ MessageReader::MessageReader(size_t max_message_bytes) : max_message_bytes_(max_
 	record_ = static_cast<uint8_t *>(memory);
 }
 
-MessageReader::~MessageReader() { ::munmap(record_, max_chunk_data); }
+MessageReader::~MessageReader()
+{
+	free_assembly();
+	::munmap(record_, max_chunk_data);
+}
+
+void MessageReader::free_assembly() noexcept
+{
+	assembly_.reset();
+	if (budget_ != nullptr && assembly_capacity_ > 0)
+		budget_->release(assembly_capacity_);
+	assembly_capacity_ = 0;
+}
+
+void MessageReader::release_memory() noexcept
+{
+	// The kernel drops the pages; the next record faults fresh zero pages in.
+	::madvise(record_, max_chunk_data, MADV_DONTNEED);
+	message_ = {};
+	if (!in_message())
+		free_assembly();
+}
+
+bool MessageReader::reserve_assembly(size_t needed, size_t total)
+{
+	if (needed <= assembly_capacity_)
+		return true;
+	// Doubling keeps the copies linear in the message size while memory
+	// follows what has really arrived, not what the header claims.
+	const size_t capacity = std::min(total, std::max(needed, assembly_capacity_ * 2));
+	// The old and the new buffer both exist during the copy: both are
+	// charged until the old one is freed.
+	if (budget_ != nullptr && !budget_->acquire(capacity))
+		return false;
+	std::unique_ptr<uint8_t[]> bigger(new (std::nothrow) uint8_t[capacity]);
+	if (!bigger) {
+		if (budget_ != nullptr)
+			budget_->release(capacity);
+		return false;
+	}
+	if (in_message() && expected_.received > 0)
+		std::memcpy(bigger.get(), assembly_.get(), expected_.received);
+	free_assembly();
+	assembly_ = std::move(bigger);
+	assembly_capacity_ = capacity;
+	return true;
+}
+
+MessageReader::Result MessageReader::fail_timeout(uint32_t chunks_received)
+{
+	return fail("message not complete within " + std::to_string(message_timeout_.count()) +
+	            " ms (limits.message_timeout_ms), after chunk " + std::to_string(chunks_received) + " of " +
+	            std::to_string(expected_.total_chunks));
+}
+
+bool MessageReader::past_message_deadline() const noexcept
+{
+	return message_timeout_.count() > 0 && std::chrono::steady_clock::now() >= message_deadline();
+}
 
 void MessageReader::reset() noexcept
 {
@@ -62,10 +121,10 @@ MessageReader::Result MessageReader::read(int fd, int timeout_ms)
 {
 	if (expected_.next_idx == 0) {
 		message_ = {};
-		if (assembly_capacity_ > retained_assembly_bytes) {
-			assembly_.reset();
-			assembly_capacity_ = 0;
-		}
+		if (assembly_capacity_ > retained_assembly_bytes)
+			free_assembly();
+	} else if (past_message_deadline()) {
+		return fail_timeout(expected_.next_idx);
 	}
 	timespec start{};
 	if (timeout_ms >= 0)
@@ -96,6 +155,10 @@ MessageReader::Result MessageReader::read(int fd, int timeout_ms)
 			// than announced spills into record_ and is caught by check_chunk.
 			const size_t want =
 				std::min<uint64_t>(max_chunk_data, expected_.total_data_size - expected_.received);
+			if (!reserve_assembly(expected_.received + want, expected_.total_data_size))
+				return fail("message of " + std::to_string(expected_.total_data_size) +
+				            " bytes: no memory for chunk " + std::to_string(expected_.next_idx + 1) +
+				            " of " + std::to_string(expected_.total_chunks));
 			iov[1] = {assembly_.get() + expected_.received, want};
 			iov[2] = {record_, max_chunk_data - want};
 			iov_count = want == max_chunk_data ? 2 : 3;
@@ -111,6 +174,12 @@ MessageReader::Result MessageReader::read(int fd, int timeout_ms)
 		if (received <= 0) {
 			const bool mid_message = expected_.next_idx != 0;
 			const int error = received < 0 ? errno : 0;
+			// SO_RCVTIMEO expired: the state is kept for the next read().
+			if (received < 0 && (error == EAGAIN || error == EWOULDBLOCK)) {
+				if (mid_message && past_message_deadline())
+					return fail_timeout(expected_.next_idx);
+				return Result::timeout;
+			}
 			if (received < 0 && error != ECONNRESET)
 				return fail(std::string("receive: ") + std::strerror(error));
 			if (mid_message) {
@@ -135,22 +204,22 @@ MessageReader::Result MessageReader::read(int fd, int timeout_ms)
 				message_ = {record_, header.chunk_data_size};
 				return Result::message;
 			}
-			if (assembly_capacity_ < header.total_data_size) {
-				// Size already checked against max_message_bytes_.
-				assembly_.reset();
-				assembly_capacity_ = 0;
-				assembly_.reset(new (std::nothrow) uint8_t[header.total_data_size]);
-				if (!assembly_)
-					return fail("cannot allocate " + std::to_string(header.total_data_size) +
-					            " bytes");
-				assembly_capacity_ = header.total_data_size;
-			}
+			// Room for this chunk and the next only; the size is already
+			// checked against max_message_bytes_.
+			const size_t first = std::min<uint64_t>(header.total_data_size, 2 * max_chunk_data);
+			if (!reserve_assembly(first, header.total_data_size))
+				return fail("message of " + std::to_string(header.total_data_size) +
+				            " bytes: no memory for chunk 1 of " + std::to_string(header.total_chunks));
 			std::memcpy(assembly_.get(), record_, header.chunk_data_size);
 			expected_ = {1, header.total_chunks, header.total_data_size, header.chunk_data_size};
+			if (message_timeout_.count() > 0)
+				message_started_ = std::chrono::steady_clock::now();
 			continue;
 		}
 
 		expected_.received += header.chunk_data_size;
+		if (expected_.next_idx + 1 < expected_.total_chunks && past_message_deadline())
+			return fail_timeout(expected_.next_idx + 1);
 		if (++expected_.next_idx == expected_.total_chunks) {
 			message_ = {assembly_.get(), expected_.total_data_size};
 			expected_ = {};

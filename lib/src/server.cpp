@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// The domain socket server: accepts connections, gives each a session
-// thread, and shuts down in order (listener, sessions, socket file).
+// The domain socket server: admits connections within the session limits,
+// serves each on a pool thread while busy and in the parker while quiet, and
+// shuts down in order (listener, sessions, threads, socket file).
+#include "inflight_budget.hpp"
 #include "session.hpp"
+#include "session_parker.hpp"
+#include "session_quota.hpp"
 #include "session_threads.hpp"
 #include "socket_file.hpp"
 
@@ -12,20 +16,67 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <fcntl.h>
 #include <mutex>
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 #include <unordered_set>
 
 namespace drpc {
+namespace {
+
+log::RateLimit refused_by_quota("session refused");
+log::RateLimit refused_no_fd("out of descriptors");
+log::RateLimit refused_no_thread("no thread for a session");
+log::RateLimit accept_errors("accept error");
+log::RateLimit expired_sessions("session timed out");
+
+/// Descriptors the server needs besides one per session (listener, epoll,
+/// the spare, logs, plugins).
+constexpr rlim_t fd_headroom = 64;
+
+/// Raises the soft RLIMIT_NOFILE towards what `max_sessions` needs, as far
+/// as the hard limit allows, and says so when that is not enough.
+void raise_fd_limit(size_t max_sessions) noexcept
+{
+	rlimit limit{};
+	if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
+		return;
+	const rlim_t wanted = static_cast<rlim_t>(max_sessions) + fd_headroom;
+	if (limit.rlim_cur >= wanted)
+		return;
+	const rlim_t before = limit.rlim_cur;
+	limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+	if (limit.rlim_cur > before && ::setrlimit(RLIMIT_NOFILE, &limit) != 0)
+		limit.rlim_cur = before;
+	if (limit.rlim_cur < wanted)
+		log::warn("server", "limits.max_sessions " + std::to_string(max_sessions) + " needs " +
+		                            std::to_string(wanted) + " descriptors, the hard RLIMIT_NOFILE allows " +
+		                            std::to_string(limit.rlim_cur) +
+		                            "; raise it (LimitNOFILE=, ulimit -Hn) or lower limits.max_sessions");
+}
+
+} // namespace
 
 class DomainSocketServer::Impl {
 public:
-	explicit Impl(ServerOptions options) : options_(std::move(options)), threads_(options_.spare_threads)
+	explicit Impl(ServerOptions options)
+		: options_(std::move(options)),
+		  budget_(options_.max_inflight_bytes, options_.max_inflight_bytes_per_uid),
+		  quota_({options_.max_sessions, options_.max_sessions_per_uid, options_.reserved_sessions,
+	                  ::geteuid()}),
+		  threads_(options_.spare_threads, options_.max_threads),
+		  parker_([this](std::shared_ptr<detail::Session> session) { resume(std::move(session)); },
+	                  [this](std::shared_ptr<detail::Session> session) { expire(std::move(session)); })
 	{
 		if (options_.max_message_bytes <= codec::max_response_overhead)
 			throw Error("server " + options_.socket_path.string() + ": max_message_bytes " +
 			            std::to_string(options_.max_message_bytes) + " is too small");
+		if (options_.park_after.count() <= 0)
+			throw Error("server " + options_.socket_path.string() + ": park_after must be at least 1 ms");
 	}
 
 	void start()
@@ -33,11 +84,16 @@ public:
 		const std::lock_guard lock(lifecycle_);
 		if (started_)
 			throw Error("server " + options_.socket_path.string() + ": already started");
+		raise_fd_limit(options_.max_sessions);
+		// Kept for the moment the process runs out of descriptors: closed,
+		// it lets one more connection be accepted and refused at once.
+		spare_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
 		listener_ = options_.listen_fd >= 0 ? detail::adopt_listener(std::exchange(options_.listen_fd, -1),
 		                                                             options_.socket_path)
 		                                    : detail::listen_at(options_.socket_path, options_.socket_mode,
 		                                                        options_.unlink_stale_socket);
 		started_ = true;
+		parker_.start();
 		accept_thread_ = std::thread(&Impl::accept_loop, this);
 		log::info("server", "listening on " + options_.socket_path.string());
 	}
@@ -60,17 +116,30 @@ public:
 		for (detail::Session *session : sessions_)
 			session->stop();
 		const auto all_closed = [this] { return sessions_.empty(); };
-		bool drained = true;
-		if (drain_deadline == std::chrono::milliseconds::max())
-			sessions_changed_.wait(sessions_lock, all_closed);
-		else
-			drained = sessions_changed_.wait_for(sessions_lock, drain_deadline, all_closed);
-		if (!drained) {
-			log::warn("server", std::to_string(sessions_.size()) +
-			                            " session(s) still running a call at the shutdown deadline");
+		const bool forever = drain_deadline == std::chrono::milliseconds::max();
+		const auto deadline = forever ? std::chrono::steady_clock::time_point::max()
+		                              : std::chrono::steady_clock::now() + drain_deadline;
+		// Answers in flight get a moment to be read; after that an answer
+		// nobody reads is cut, so that only handlers can hold shutdown up.
+		constexpr auto step = std::chrono::milliseconds(50);
+		bool handlers_running = false;
+		while (!all_closed()) {
+			const auto now = std::chrono::steady_clock::now();
+			if (now >= deadline)
+				break;
+			sessions_changed_.wait_until(sessions_lock, std::min(deadline, now + step), all_closed);
+			handlers_running = false;
+			for (detail::Session *session : sessions_)
+				handlers_running |= !session->cut_unread_answer();
+		}
+		if (!all_closed()) {
+			log::warn("server", std::to_string(sessions_.size()) + " session(s) still " +
+			                            (handlers_running ? "running a call" : "closing") +
+			                            " at the shutdown deadline");
 			return false;
 		}
 		sessions_lock.unlock();
+		parker_.stop();
 		threads_.stop();
 		stopped_ = true;
 		log::info("server", (listener_.adopted ? "stopped; left the adopted socket " : "stopped; removed ") +
@@ -80,7 +149,9 @@ public:
 
 	ServerStats stats() const noexcept
 	{
-		return {sessions_open_.load(), sessions_total_.load(), sessions_refused_.load(), calls_served_.load()};
+		return {sessions_open_.load(), sessions_total_.load(), sessions_refused_.load(),
+		        calls_served_.load(),  parker_.parked(),       budget_.in_use(),
+		        budget_.peak()};
 	}
 
 	ServerOptions options_;
@@ -97,9 +168,11 @@ private:
 					return;
 				if (error == EINTR || error == ECONNABORTED)
 					continue;
-				log::error("server",
+				if ((error == EMFILE || error == ENFILE) && refuse_with_spare_fd(error))
+					continue;
+				log::error(accept_errors, "server",
 				           "accept on " + options_.socket_path.string() + ": " + std::strerror(error));
-				// Out of descriptors or memory: back off instead of spinning.
+				// Out of memory: back off instead of spinning.
 				std::this_thread::sleep_for(std::chrono::milliseconds(10));
 				continue;
 			}
@@ -111,39 +184,141 @@ private:
 		}
 	}
 
+	/// Out of descriptors (accept fails at once, connection or not): waits
+	/// for a connection, and when there is still no descriptor for it,
+	/// frees the spare to accept it and close it at once, so that its client
+	/// sees EOF rather than a hang. False when that cannot be done.
+	bool refuse_with_spare_fd(int error) noexcept
+	{
+		pollfd pending{listener_.fd.get(), POLLIN, 0};
+		if (::poll(&pending, 1, 100) <= 0 || stopping_.load())
+			return true; // nothing to refuse yet; accept() is tried again
+		int fd = ::accept4(listener_.fd.get(), nullptr, nullptr, SOCK_CLOEXEC);
+		if (fd >= 0) {
+			admit(detail::UniqueFd(fd)); // descriptors were freed meanwhile
+			return true;
+		}
+		if ((errno != EMFILE && errno != ENFILE) || !spare_fd_.valid())
+			return false;
+		spare_fd_.reset();
+		fd = ::accept4(listener_.fd.get(), nullptr, nullptr, SOCK_CLOEXEC);
+		if (fd >= 0) {
+			const PeerCredentials peer = detail::peer_credentials(fd);
+			::close(fd);
+			sessions_refused_.fetch_add(1);
+			log::warn(refused_no_fd, "server",
+			          "refused a connection from pid " + std::to_string(peer.pid) + ", uid " +
+			                  std::to_string(peer.uid) + ": out of file descriptors (" +
+			                  std::strerror(error) +
+			                  "); raise RLIMIT_NOFILE (LimitNOFILE=) or lower limits.max_sessions");
+		}
+		spare_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+		return fd >= 0;
+	}
+
 	void admit(detail::UniqueFd fd) noexcept
 	{
+		const PeerCredentials peer = detail::peer_credentials(fd.get());
+		const std::string who = "pid " + std::to_string(peer.pid) + ", uid " + std::to_string(peer.uid);
 		try {
-			if (sessions_open_.load() >= options_.max_sessions) {
+			if (auto why = quota_.admit(peer.uid)) {
 				sessions_refused_.fetch_add(1);
-				log::warn("server", "refusing a connection: " + std::to_string(options_.max_sessions) +
-				                            " sessions are open (limits.max_sessions)");
+				log::warn(refused_by_quota, "server", "refused a connection from " + who + ": " + *why);
 				return; // fd closes here
 			}
-			auto session = std::make_shared<detail::Session>(
-				std::move(fd),
-				detail::SessionShared{registry_, calls_served_, options_.max_message_bytes});
-			{
-				const std::lock_guard lock(sessions_mutex_);
-				sessions_.insert(session.get());
+		} catch (const std::exception &e) {
+			sessions_refused_.fetch_add(1);
+			log::error(refused_no_thread, "server", "refused a connection from " + who + ": " + e.what());
+			return;
+		}
+		// From here on, every failure undoes the admission above and closes
+		// only this connection.
+		try {
+			auto session = std::make_shared<detail::Session>(std::move(fd), peer, shared());
+			// Registered and counted only together with the thread that
+			// serves it: the lock keeps that thread from finishing first.
+			const std::lock_guard lock(sessions_mutex_);
+			sessions_.insert(session.get());
+			try {
+				threads_.run([this, session] { serve(session); });
+			} catch (...) {
+				sessions_.erase(session.get());
+				throw;
 			}
 			sessions_open_.fetch_add(1);
 			sessions_total_.fetch_add(1);
 			log::debug("server", "accepted " + session->description());
-			threads_.run([this, session] { serve(*session); });
 		} catch (const std::exception &e) {
-			log::error("server", std::string("cannot start a session: ") + e.what());
+			quota_.leave(peer.uid);
+			sessions_refused_.fetch_add(1);
+			log::error(refused_no_thread, "server",
+			           "refused a connection from " + who + ": cannot start a session: " + e.what() +
+			                   "; raise server.max_threads or the system's thread limit (RLIMIT_NPROC, the "
+			                   "pids cgroup)");
 		}
 	}
 
-	void serve(detail::Session &session) noexcept
+	[[nodiscard]] detail::SessionShared shared() noexcept
+	{
+		return {registry_,
+		        calls_served_,
+		        budget_,
+		        options_.max_message_bytes,
+		        options_.park_after,
+		        options_.message_timeout,
+		        options_.send_timeout,
+		        options_.idle_timeout};
+	}
+
+	void serve(const std::shared_ptr<detail::Session> &session) noexcept
+	{
+		detail::Session::Outcome outcome = detail::Session::Outcome::closed;
+		try {
+			outcome = session->run();
+		} catch (const std::exception &e) {
+			log::error("server", session->description() + ": " + e.what());
+		}
+		if (outcome == detail::Session::Outcome::parked) {
+			try {
+				parker_.park(session, session->prepare_to_park());
+				return;
+			} catch (const SystemError &e) {
+				if (e.code() != ESHUTDOWN)
+					log::error("server", session->description() + ": cannot park: " + e.what());
+			} catch (const std::exception &e) {
+				log::error("server", session->description() + ": cannot park: " + e.what());
+			}
+		}
+		finish(*session);
+	}
+
+	/// The parker's: a parked session has a record to read.
+	void resume(std::shared_ptr<detail::Session> session) noexcept
 	{
 		try {
-			session.run();
+			threads_.run([this, session] { serve(session); });
 		} catch (const std::exception &e) {
-			log::error("server", session.description() + ": " + e.what());
+			log::error(refused_no_thread, "server",
+			           session->description() + ": closing: no thread to serve its next call: " + e.what() +
+			                   "; raise server.max_threads or the system's thread limit (RLIMIT_NPROC, the "
+			                   "pids cgroup)");
+			finish(*session);
 		}
+	}
+
+	/// The parker's: a parked session's deadline passed (or shutdown).
+	void expire(std::shared_ptr<detail::Session> session) noexcept
+	{
+		if (!stopping_.load())
+			log::warn(expired_sessions, "server",
+			          session->description() + ": closing: " + session->expiry_reason());
+		finish(*session);
+	}
+
+	void finish(detail::Session &session) noexcept
+	{
 		log::debug("server", "closed " + session.description());
+		quota_.leave(session.peer().uid);
 		const std::lock_guard lock(sessions_mutex_);
 		sessions_.erase(&session);
 		sessions_open_.fetch_sub(1);
@@ -151,8 +326,12 @@ private:
 	}
 
 	detail::ListeningSocket listener_;
+	detail::UniqueFd spare_fd_;
 	std::thread accept_thread_;
+	detail::InflightBudget budget_;
+	detail::SessionQuota quota_;
 	detail::SessionThreads threads_;
+	detail::SessionParker parker_;
 	std::atomic<bool> stopping_{false};
 	std::mutex lifecycle_;
 	bool started_ = false;

@@ -8,45 +8,125 @@
 #include <drpc/log.hpp>
 
 #include <sys/socket.h>
+#include <sys/time.h>
 
 namespace drpc::detail {
+namespace {
 
-Session::Session(UniqueFd fd, SessionShared shared)
-	: fd_(std::move(fd)),
-	  shared_(shared),
-	  peer_(peer_credentials(fd_.get())),
-	  description_("session (pid " + std::to_string(peer_.pid) + ", uid " + std::to_string(peer_.uid) + ")"),
-	  reader_(shared.max_message_bytes),
-	  response_(shared.max_message_bytes - codec::max_response_overhead),
-	  modules_(shared.registry)
+// A client can make each of these happen as often as it likes: one line per
+// kind in full, then counts (log::RateLimit).
+log::RateLimit framing_errors("framing error");
+log::RateLimit over_budget("over the in-flight budget");
+log::RateLimit send_timeouts("answer not read");
+log::RateLimit peer_gone("peer closed mid-message");
+log::RateLimit handler_threw("handler threw");
+log::RateLimit send_errors("send error");
+
+void set_timeout(int fd, int option, std::chrono::milliseconds timeout) noexcept
 {
+	if (timeout.count() <= 0)
+		return;
+	const timeval value{static_cast<time_t>(timeout.count() / 1000),
+	                    static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+	(void)::setsockopt(fd, SOL_SOCKET, option, &value, sizeof(value));
 }
 
-void Session::stop() noexcept { ::shutdown(fd_.get(), SHUT_RD); }
+} // namespace
 
-void Session::run()
+Session::Session(UniqueFd fd, PeerCredentials peer, SessionShared shared)
+	: fd_(std::move(fd)),
+	  shared_(shared),
+	  peer_(peer),
+	  description_("session (pid " + std::to_string(peer_.pid) + ", uid " + std::to_string(peer_.uid) + ")"),
+	  budget_(shared.budget, peer.uid),
+	  reader_(shared.max_message_bytes, &budget_),
+	  response_(shared.max_message_bytes - codec::max_response_overhead, &budget_),
+	  modules_(shared.registry)
+{
+	// Set once: a busy session pays nothing for them on its hot path.
+	set_timeout(fd_.get(), SO_RCVTIMEO, shared_.park_after);
+	set_timeout(fd_.get(), SO_SNDTIMEO, shared_.send_timeout);
+	reader_.set_message_timeout(shared_.message_timeout);
+}
+
+void Session::stop() noexcept
+{
+	stopping_.store(true);
+	::shutdown(fd_.get(), SHUT_RD);
+}
+
+bool Session::cut_unread_answer() noexcept
+{
+	const State state = state_.load();
+	if (state == State::handling)
+		return false;
+	if (state == State::sending) {
+		const uint64_t send = sends_started_.load();
+		if (send == send_seen_by_cut_)
+			::shutdown(fd_.get(), SHUT_RDWR);
+		send_seen_by_cut_ = send;
+	}
+	return true;
+}
+
+Session::Outcome Session::run()
 {
 	for (;;) {
 		switch (reader_.read(fd_.get())) {
 		case framing::MessageReader::Result::message:
 			if (!dispatch(reader_.message()))
-				return;
+				return Outcome::closed;
 			break;
 		case framing::MessageReader::Result::closed:
 			if (!reader_.error().empty())
-				log::warn("server", description_ + ": " + reader_.error());
-			return;
+				log::warn(peer_gone, "server", description_ + ": " + reader_.error());
+			return Outcome::closed;
 		case framing::MessageReader::Result::error:
-			log::warn("server", description_ + ": closing on a framing error: " + reader_.error());
-			return;
+			log_read_failure();
+			return Outcome::closed;
 		case framing::MessageReader::Result::timeout:
-			return; // not used without a deadline
+			// SO_RCVTIMEO: quiet for park_after.
+			return stopping_.load() ? Outcome::closed : Outcome::parked;
 		}
 	}
 }
 
+void Session::log_read_failure()
+{
+	if (budget_.refused()) {
+		log::warn(over_budget, "server",
+		          description_ + ": closing: " + reader_.error() + ": " + budget_.refusal());
+		budget_.clear_refusal();
+		return;
+	}
+	log::warn(framing_errors, "server",
+	          description_ + ": closing on a framing error: " + log::untrusted(reader_.error(), 512));
+}
+
+std::optional<std::chrono::steady_clock::time_point> Session::prepare_to_park() noexcept
+{
+	reader_.release_memory();
+	response_.release_memory();
+	modules_.release();
+	if (reader_.in_message())
+		return shared_.message_timeout.count() > 0 ? std::optional(reader_.message_deadline()) : std::nullopt;
+	if (shared_.idle_timeout.count() > 0)
+		return std::chrono::steady_clock::now() + shared_.idle_timeout - shared_.park_after;
+	return std::nullopt;
+}
+
+std::string Session::expiry_reason() const
+{
+	if (reader_.in_message())
+		return "message not complete within " + std::to_string(shared_.message_timeout.count()) +
+		       " ms (limits.message_timeout_ms); raise limits.message_timeout_ms";
+	return "idle for " + std::to_string(shared_.idle_timeout.count()) +
+	       " ms (limits.idle_timeout_ms); raise or clear limits.idle_timeout_ms";
+}
+
 bool Session::dispatch(std::span<const uint8_t> message)
 {
+	state_.store(State::handling, std::memory_order_relaxed);
 	const auto call =
 		codec::decode_call(std::string_view(reinterpret_cast<const char *>(message.data()), message.size()));
 	if (!call)
@@ -63,12 +143,14 @@ bool Session::dispatch(std::span<const uint8_t> message)
 	try {
 		status = lease.module().handle_call(context, body, response_);
 	} catch (const std::exception &e) {
-		log::warn("server", "module " + std::to_string(call->module) + " method " +
-		                            std::to_string(call->method) + " threw: " + e.what());
+		log::warn(handler_threw, "server",
+		          "module " + std::to_string(call->module) + " method " + std::to_string(call->method) +
+		                  " threw: " + log::untrusted(e.what()));
 		status = Status::FAILURE;
 	} catch (...) {
-		log::warn("server", "module " + std::to_string(call->module) + " method " +
-		                            std::to_string(call->method) + " threw a non-standard exception");
+		log::warn(handler_threw, "server",
+		          "module " + std::to_string(call->module) + " method " + std::to_string(call->method) +
+		                  " threw a non-standard exception");
 		status = Status::FAILURE;
 	}
 	lease.record(status);
@@ -80,12 +162,31 @@ bool Session::dispatch(std::span<const uint8_t> message)
 
 bool Session::send(int64_t sequence, Status status, bool with_body)
 {
+	sends_started_.store(sends_started_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+	state_.store(State::sending, std::memory_order_relaxed);
+	// Whatever happens next, the session is reading (or closing) after this.
+	struct Reading {
+		std::atomic<State> &state;
+		~Reading() { state.store(State::reading, std::memory_order_relaxed); }
+	} reading{state_};
+	if (budget_.refused()) {
+		log::warn(over_budget, "server",
+		          description_ + ": answer to call " + std::to_string(sequence) +
+		                  " refused its buffer: " + budget_.refusal());
+		budget_.clear_refusal();
+	}
 	try {
 		framing::send_message(fd_.get(), response_.encode(sequence, status, with_body));
 		return true;
 	} catch (const SystemError &e) {
-		if (e.code() != EPIPE && e.code() != ECONNRESET)
-			log::warn("server", description_ + ": " + e.what());
+		if (e.code() == EAGAIN || e.code() == EWOULDBLOCK)
+			log::warn(send_timeouts, "server",
+			          description_ + ": closing: the answer to call " + std::to_string(sequence) +
+			                  " was not read within " + std::to_string(shared_.send_timeout.count()) +
+			                  " ms (limits.send_timeout_ms); raise limits.send_timeout_ms if the client "
+			                  "is only slow");
+		else if (e.code() != EPIPE && e.code() != ECONNRESET)
+			log::warn(send_errors, "server", description_ + ": " + e.what());
 		return false;
 	}
 }

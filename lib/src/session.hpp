@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file session.hpp
 /// One client connection on the server side: read a call, dispatch it to its
-/// module inline, answer, repeat.
+/// module inline, answer, repeat; when the client goes quiet, give the thread
+/// back (the server parks the session until its next record).
 #pragma once
 
+#include "inflight_budget.hpp"
 #include "response_buffer.hpp"
 #include "unix_socket.hpp"
 
@@ -12,6 +14,9 @@
 #include <drpc/module_registry.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 
 namespace drpc::detail {
@@ -20,34 +25,68 @@ namespace drpc::detail {
 struct SessionShared {
 	ModuleRegistry &registry;
 	std::atomic<uint64_t> &calls_served;
+	InflightBudget &budget;
 	size_t max_message_bytes;
+	/// A session with nothing to read for this long gives its thread back
+	/// (zero: never; the thread waits).
+	std::chrono::milliseconds park_after{0};
+	std::chrono::milliseconds message_timeout{0};
+	std::chrono::milliseconds send_timeout{0};
+	std::chrono::milliseconds idle_timeout{0};
 };
 
 class Session {
 public:
-	Session(UniqueFd fd, SessionShared shared);
+	/// Sets the socket's receive and send timeouts. Throws std::bad_alloc.
+	Session(UniqueFd fd, PeerCredentials peer, SessionShared shared);
 
-	/// Serves calls until the peer closes, a framing error, or stop().
-	void run();
+	enum class Outcome {
+		closed, ///< the peer closed, an error, or stop(): the session is over
+		parked, ///< nothing to read for a while: park() it
+	};
+	/// Serves calls until one of the outcomes.
+	Outcome run();
+
+	/// Releases the buffers of a session about to be parked and says until
+	/// when it may stay parked (nothing: no deadline).
+	[[nodiscard]] std::optional<std::chrono::steady_clock::time_point> prepare_to_park() noexcept;
+	/// Why a parked session was closed at its deadline (for the log).
+	[[nodiscard]] std::string expiry_reason() const;
 
 	/// Makes run() return after the call in flight, if any, is answered.
 	/// Safe from another thread.
 	void stop() noexcept;
+	/// After stop(): cuts an answer the client has not taken since the last
+	/// cut_unread_answer() (so every answer gets one interval), so that
+	/// shutdown never waits on a client that does not read. A call still in
+	/// its handler is left be: returns false then. One caller at a time.
+	bool cut_unread_answer() noexcept;
 
 	[[nodiscard]] const std::string &description() const noexcept { return description_; }
+	[[nodiscard]] const PeerCredentials &peer() const noexcept { return peer_; }
+	[[nodiscard]] int fd() const noexcept { return fd_.get(); }
 
 private:
+	enum class State { reading, handling, sending };
+
 	/// Answers one message; false when the answer could not be sent.
 	bool dispatch(std::span<const uint8_t> message);
 	bool send(int64_t sequence, Status status, bool with_body);
+	/// Logs why reading failed: over the budget, or the framing error.
+	void log_read_failure();
 
 	UniqueFd fd_;
 	SessionShared shared_;
 	PeerCredentials peer_;
 	std::string description_;
+	SessionBudget budget_;
 	framing::MessageReader reader_;
 	ResponseBuffer response_;
 	ModuleRegistry::Reader modules_;
+	std::atomic<State> state_{State::reading};
+	std::atomic<uint64_t> sends_started_{0};
+	uint64_t send_seen_by_cut_ = UINT64_MAX;
+	std::atomic<bool> stopping_{false};
 };
 
 } // namespace drpc::detail

@@ -4,12 +4,18 @@
 
 #include <drpc/log.hpp>
 
+#include <cerrno>
 #include <exception>
+#include <string>
+#include <system_error>
 #include <thread>
 
 namespace drpc::detail {
 
-SessionThreads::SessionThreads(size_t spare_threads) : spare_threads_(spare_threads) {}
+SessionThreads::SessionThreads(size_t spare_threads, size_t max_threads)
+	: spare_threads_(spare_threads), max_threads_(max_threads)
+{
+}
 
 SessionThreads::~SessionThreads() { stop(); }
 
@@ -22,6 +28,10 @@ void SessionThreads::run(std::function<void()> work)
 		work_ready_.notify_one();
 		return;
 	}
+	if (max_threads_ != 0 && live_ >= max_threads_)
+		throw std::system_error(EAGAIN, std::generic_category(),
+		                        std::to_string(max_threads_) +
+		                                " session threads are busy (server.max_threads)");
 	++live_;
 	lock.unlock();
 	try {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file session_threads.hpp
-/// The threads that run sessions: one thread per session while it lives,
-/// with a few idle threads kept ready so a new connection starts at once.
+/// The threads that run busy sessions: one thread per session while it is
+/// served, with a few idle threads kept ready so a new connection starts at
+/// once, and a cap on how many may exist.
 #pragma once
 
 #include <condition_variable>
@@ -14,14 +15,16 @@ namespace drpc::detail {
 
 class SessionThreads {
 public:
-	explicit SessionThreads(size_t spare_threads);
+	/// `max_threads` zero: only the system limits the count.
+	SessionThreads(size_t spare_threads, size_t max_threads);
 	/// Waits for every thread to finish (see stop()).
 	~SessionThreads();
 	SessionThreads(const SessionThreads &) = delete;
 	SessionThreads &operator=(const SessionThreads &) = delete;
 
 	/// Runs `work` on an idle thread, or on a new one when none is idle.
-	/// Throws std::system_error when no thread can be created.
+	/// Throws std::system_error when no thread can be created (EAGAIN also
+	/// when `max_threads` are running).
 	void run(std::function<void()> work);
 
 	/// Lets idle threads exit and waits until every thread is gone. Work
@@ -32,6 +35,7 @@ private:
 	void thread_main(std::function<void()> work) noexcept;
 
 	const size_t spare_threads_;
+	const size_t max_threads_;
 	std::mutex mutex_;
 	std::condition_variable work_ready_;
 	std::condition_variable all_exited_;

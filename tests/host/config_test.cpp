@@ -38,9 +38,18 @@ TEST_CASE("config: an empty object gets every default")
 	CHECK(config.plugins.strict_permissions);
 	CHECK(config.plugins.max_file_bytes == 64u << 20);
 	CHECK(config.access.empty());
-	CHECK(config.limits.max_message_bytes == 64u << 20);
-	CHECK(config.limits.max_sessions == 1024);
+	CHECK(config.limits.max_message_bytes == 16u << 20);
+	CHECK(config.limits.max_sessions == 16384);
+	CHECK(config.limits.max_sessions_per_uid == 4096);
+	CHECK(config.limits.reserved_sessions == 16);
+	CHECK(config.limits.max_inflight_bytes == 256u << 20);
+	CHECK(config.limits.max_inflight_bytes_per_uid == 128u << 20);
+	CHECK(config.limits.message_timeout_ms == 10000);
+	CHECK(config.limits.send_timeout_ms == 10000);
+	CHECK(config.limits.idle_timeout_ms == 0);
 	CHECK(config.server.spare_threads == 2);
+	CHECK(config.server.max_threads == 1024);
+	CHECK(config.server.park_after_ms == 20);
 	CHECK(config.server.shutdown_timeout_ms == 5000);
 	CHECK(config.log_level == drpc::log::Level::info);
 	CHECK(config.modules.empty());
@@ -53,8 +62,10 @@ TEST_CASE("config: every key")
 		"run_directory": "/run/drpc-test",
 		"plugins": {"directory": "/opt/drpc/plugins", "runtime_dir": "rt", "strict_permissions": false,
 		            "max_file_bytes": 1048576},
-		"limits": {"max_message_bytes": 1048576, "max_sessions": 16},
-		"server": {"spare_threads": 0, "shutdown_timeout_ms": 250},
+		"limits": {"max_message_bytes": 1048576, "max_sessions": 16, "max_sessions_per_uid": 4,
+		           "reserved_sessions": 2, "max_inflight_bytes": 8388608, "max_inflight_bytes_per_uid": 4194304,
+		           "message_timeout_ms": 100, "send_timeout_ms": 200, "idle_timeout_ms": 300},
+		"server": {"spare_threads": 0, "max_threads": 8, "park_after_ms": 5, "shutdown_timeout_ms": 250},
 		"log": {"level": "debug"},
 		"modules": {"kv": {"max_keys": 10, "nested": {"a": [1, 2]}, "allow": {"uids": [1000, 1001]}},
 		            "echo": {}, "hello": {"allow": {"gids": [27], "everyone": false}},
@@ -71,7 +82,16 @@ TEST_CASE("config: every key")
 	CHECK_FALSE(config.plugins.strict_permissions);
 	CHECK(config.limits.max_message_bytes == 1048576);
 	CHECK(config.limits.max_sessions == 16);
+	CHECK(config.limits.max_sessions_per_uid == 4);
+	CHECK(config.limits.reserved_sessions == 2);
+	CHECK(config.limits.max_inflight_bytes == 8388608);
+	CHECK(config.limits.max_inflight_bytes_per_uid == 4194304);
+	CHECK(config.limits.message_timeout_ms == 100);
+	CHECK(config.limits.send_timeout_ms == 200);
+	CHECK(config.limits.idle_timeout_ms == 300);
 	CHECK(config.server.spare_threads == 0);
+	CHECK(config.server.max_threads == 8);
+	CHECK(config.server.park_after_ms == 5);
 	CHECK(config.server.shutdown_timeout_ms == 250);
 	CHECK(config.log_level == drpc::log::Level::debug);
 	// The host keeps `allow` for itself; the admin module takes no config.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // DomainSocketServer over real sockets: the status rules, the socket file
 // rules, isolation of sessions, limits, and an orderly shutdown.
+#include "server_fixture.hpp"
 #include "test_support.hpp"
 
 #include <drpc/client.hpp>
@@ -25,41 +26,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-drpc::Call make_call(int32_t module, int32_t method, std::string body = {})
-{
-	drpc::Call call;
-	call.set_module(module);
-	call.set_method(method);
-	call.set_body(std::move(body));
-	return call;
-}
-
-/// A server on a fresh socket with the echo module (1000) registered.
-struct Fixture {
-	explicit Fixture(drpc::ServerOptions options = {})
-	{
-		options.socket_path = dir / "drpc.sock";
-		server = std::make_unique<drpc::DomainSocketServer>(options);
-		server->register_module(echo);
-		server->start();
-	}
-	[[nodiscard]] std::filesystem::path socket() const { return dir / "drpc.sock"; }
-
-	test::TempDir dir;
-	std::shared_ptr<test::EchoModule> echo = std::make_shared<test::EchoModule>();
-	std::unique_ptr<drpc::DomainSocketServer> server;
-};
-
-template <class Predicate> bool eventually(Predicate predicate, std::chrono::milliseconds limit = 10s)
-{
-	const auto deadline = std::chrono::steady_clock::now() + limit;
-	while (!predicate()) {
-		if (std::chrono::steady_clock::now() > deadline)
-			return false;
-		std::this_thread::sleep_for(1ms);
-	}
-	return true;
-}
+using test::eventually;
+using test::Fixture;
+using test::make_call;
 
 /// Leaves a socket file behind with nobody listening on it.
 void make_stale_socket(const std::filesystem::path &path)

@@ -151,6 +151,12 @@ Options parse_args(const std::vector<std::string_view> &args)
 			options.module = parse_integer<int32_t>(option, value(), INT32_MIN, INT32_MAX);
 		} else if (option == "--method") {
 			options.method = parse_integer<int32_t>(option, value(), INT32_MIN, INT32_MAX);
+		} else if (option == "--sessions") {
+			options.sessions = parse_integer<size_t>(option, value(), 1, 1'000'000);
+		} else if (option == "--flood") {
+			options.flood = true;
+		} else if (option == "--flood-connections") {
+			options.flood_connections = parse_integer<unsigned>(option, value(), 1, 10'000);
 		} else if (option == "--reload-storm") {
 			options.storm.enabled = true;
 		} else if (option == "--reloads") {
@@ -166,6 +172,10 @@ Options parse_args(const std::vector<std::string_view> &args)
 	}
 	if (seconds_given && options.calls != 0)
 		throw std::invalid_argument("--seconds and --calls exclude each other");
+	if ((options.sessions != 0) + options.flood + options.storm.enabled > 1)
+		throw std::invalid_argument("--sessions, --flood and --reload-storm are separate runs: give one");
+	if (options.sessions != 0 || options.flood)
+		return options;
 	finish_storm(options, given, connections);
 	if (options.storm.enabled) {
 		if (seconds_given)
@@ -211,6 +221,15 @@ std::string usage()
 	       "  --raw                     send raw body bytes instead of a hello.Hello\n"
 	       "  --json                    machine-readable output\n"
 	       "\n"
+	       "  --sessions N              instead: open and hold N idle sessions (one hello call\n"
+	       "                            each); print the server's RSS, threads and fds, and a\n"
+	       "                            fresh client's first answer and call latency meanwhile\n"
+	       "  --flood                   instead: memory attack (connections sending all but the\n"
+	       "                            last chunk of a maximum-size message), slow-loris and\n"
+	       "                            never-reading clients, with a bystander calling; print\n"
+	       "                            the server's peak RSS against its budget and the\n"
+	       "                            bystander's failed calls (must be 0)\n"
+	       "  --flood-connections N     connections of the memory attack (default 64)\n"
 	       "  --reload-storm            instead: an in-process drpc-host serving the storm\n"
 	       "                            plugin (module 4300); after a steady-state window,\n"
 	       "                            storm.so is replaced (rename) by the other build, again\n"

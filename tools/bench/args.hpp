@@ -50,6 +50,12 @@ struct Options {
 	bool json = false;
 	bool help = false;
 	StormOptions storm;
+	/// --sessions N: hold N idle sessions and report the server's cost.
+	size_t sessions = 0;
+	/// --flood: the memory and slow-client attacks with a bystander.
+	bool flood = false;
+	/// --flood-connections: connections of the memory attack (the slow ones scale with it).
+	unsigned flood_connections = 64;
 };
 
 /// Parses the arguments after the program name; throws std::invalid_argument

@@ -5,10 +5,12 @@
 #include "args.hpp"
 #include "benchmark.hpp"
 #include "drpc_caller.hpp"
+#include "flood_bench.hpp"
 #include "floor_server.hpp"
 #include "hello_module.hpp"
 #include "reload_storm.hpp"
 #include "report.hpp"
+#include "sessions_bench.hpp"
 #include "storm_report.hpp"
 #include "temp_dir.hpp"
 
@@ -48,6 +50,10 @@ int run(const Options &options)
 	log::set_level(log::Level::warn);
 	if (options.storm.enabled)
 		return run_storm(options);
+	if (options.sessions != 0)
+		return run_sessions(options);
+	if (options.flood)
+		return run_flood(options);
 
 	const TempDir dir;
 	FloorServer floor(dir.path() / "floor.sock");

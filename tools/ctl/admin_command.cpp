@@ -109,7 +109,7 @@ AdminAnswer call_admin(const GlobalOptions &global, const AdminOptions &options,
 	call.set_method(static_cast<int32_t>(method));
 	call.set_body(request.SerializeAsString());
 
-	ClientConnection connection(global.socket);
+	ClientConnection connection(global.socket, client_options(global));
 	try {
 		connection.connect();
 	} catch (const SystemError &e) {

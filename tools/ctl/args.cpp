@@ -39,6 +39,20 @@ std::filesystem::path default_socket_path()
 	return "/run/drpc/drpc-host.sock";
 }
 
+std::optional<uid_t> default_server_uid() noexcept
+{
+	if (::geteuid() == 0)
+		return uid_t{0};
+	return std::nullopt;
+}
+
+ClientOptions client_options(const GlobalOptions &global) noexcept
+{
+	ClientOptions options;
+	options.require_server_uid = global.server_uid;
+	return options;
+}
+
 bool ArgCursor::at_option() const noexcept { return !done() && args_[next_].size() > 1 && args_[next_][0] == '-'; }
 
 std::string_view ArgCursor::take(std::string_view what)

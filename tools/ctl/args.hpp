@@ -4,10 +4,13 @@
 /// cursor over the arguments, and number parsing with usage errors.
 #pragma once
 
+#include <drpc/client.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string_view>
+#include <sys/types.h>
 #include <vector>
 
 namespace drpc::ctl {
@@ -21,10 +24,19 @@ inline constexpr std::string_view host_default_socket =
 /// for this user (see host_default_socket).
 [[nodiscard]] std::filesystem::path default_socket_path();
 
+/// Root talks only to a root server by default: a socket path another user
+/// bound first must not receive root's calls. Others accept any server.
+[[nodiscard]] std::optional<uid_t> default_server_uid() noexcept;
+
 /// Options every command shares.
 struct GlobalOptions {
 	std::filesystem::path socket = default_socket_path();
+	/// --server-uid UID / --any-server-uid.
+	std::optional<uid_t> server_uid = default_server_uid();
 };
+
+/// The client options `global` asks for.
+[[nodiscard]] ClientOptions client_options(const GlobalOptions &global) noexcept;
 
 /// One option as given: "--name", "--name VALUE" or "--name=VALUE".
 struct Option {

@@ -149,7 +149,7 @@ int run_call(ArgCursor &args, GlobalOptions &global, std::ostream &out)
 	call.set_method(options.method);
 	call.set_body(request_body(options, descriptors));
 
-	ClientConnection connection(global.socket);
+	ClientConnection connection(global.socket, client_options(global));
 	try {
 		connection.connect();
 	} catch (const SystemError &e) {

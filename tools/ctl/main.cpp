@@ -48,13 +48,16 @@ constexpr std::array commands{
 
 void print_help(std::ostream &out)
 {
-	out << "usage: drpc-ctl [--socket PATH] COMMAND [OPTIONS]\n"
+	out << "usage: drpc-ctl [--socket PATH] [--server-uid UID | --any-server-uid] COMMAND [OPTIONS]\n"
 	       "\n"
 	       "A client for dRPC servers such as drpc-host.\n"
 	       "\n"
 	       "  --socket PATH   the server's socket (default: $DRPC_SOCKET, else "
 	    << host_default_socket
 	    << ")\n"
+	       "  --server-uid UID  talk only to a server running as UID (SO_PEERCRED);\n"
+	       "                  the default when drpc-ctl runs as root is 0\n"
+	       "  --any-server-uid  talk to a server whatever its uid (the default for others)\n"
 	       "  -h, --help      this text; 'drpc-ctl COMMAND --help' explains a command\n"
 	       "  -V, --version   print the version and exit\n"
 	       "\n"
@@ -97,9 +100,19 @@ int run(ArgCursor &args, std::string &usage_hint)
 			std::cout << "drpc-ctl " DRPC_CTL_VERSION "\n";
 			return exit_ok;
 		}
-		if (option.name != "--socket")
+		if (option.name == "--socket") {
+			global.socket = std::string(args.value(option));
+		} else if (option.name == "--server-uid") {
+			const uint64_t uid = parse_uint64(args.value(option), "--server-uid");
+			if (uid > UINT32_MAX - 1)
+				throw UsageError("--server-uid " + std::to_string(uid) + " is not a uid");
+			global.server_uid = static_cast<uid_t>(uid);
+		} else if (option.name == "--any-server-uid") {
+			args.no_value(option);
+			global.server_uid.reset();
+		} else {
 			throw UsageError("unknown option '" + std::string(option.name) + "'");
-		global.socket = std::string(args.value(option));
+		}
 	}
 	std::string_view name = args.take("command ('drpc-ctl --help' lists them)");
 	if (name == "help") {

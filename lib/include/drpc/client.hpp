@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <sys/types.h>
 
 namespace drpc {
 
@@ -21,6 +23,9 @@ struct ClientOptions {
 	std::chrono::milliseconds call_timeout{0};
 	/// Largest response accepted; larger ones are refused unread.
 	size_t max_message_bytes = framing::default_max_message_bytes;
+	/// When set, connect() checks the server's uid (SO_PEERCRED) and refuses
+	/// any other: a socket path someone else bound is never talked to.
+	std::optional<uid_t> require_server_uid{};
 };
 
 /// One connection to a dRPC server. Safe to share between threads: calls on
@@ -35,7 +40,8 @@ public:
 	ClientConnection &operator=(const ClientConnection &) = delete;
 
 	/// Connects; a no-op when connected. Resets the sequence to 1.
-	/// Throws SystemError.
+	/// Throws SystemError; AccessError (naming both uids) when the server
+	/// is not `require_server_uid`.
 	void connect();
 	[[nodiscard]] bool is_connected() const;
 

@@ -40,6 +40,12 @@ public:
 	using Error::Error;
 };
 
+/// The server is not who the client requires (ClientOptions::require_server_uid).
+class AccessError : public Error {
+public:
+	using Error::Error;
+};
+
 /// A module ID is already taken (or reserved).
 class DuplicateModuleError : public Error {
 public:

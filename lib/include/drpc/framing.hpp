@@ -9,6 +9,7 @@
 /// before anything is allocated for them.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -22,7 +23,11 @@ inline constexpr size_t max_record_size = size_t{1} << 17;
 inline constexpr size_t header_size = 24;
 inline constexpr size_t max_chunk_data = max_record_size - header_size;
 /// The default cap on a whole message; configurable per server and client.
-inline constexpr size_t default_max_message_bytes = size_t{64} << 20;
+/// DAOS's own calls are small (pool and container handles, ACLs, a few KiB;
+/// the largest, a pool query with its ranks, stays well under 1 MiB), so
+/// 16 MiB leaves ample room and keeps one message far below the in-flight
+/// budget.
+inline constexpr size_t default_max_message_bytes = size_t{16} << 20;
 
 /// The chunk header as DAOS lays it out: a C struct of two size_t and two
 /// uint32_t in the host's byte order.
@@ -71,20 +76,33 @@ void send_message(int fd, std::span<const uint8_t> message, int timeout_ms = -1)
 /// is never copied into one buffer first.
 void send_message(int fd, std::span<const uint8_t> head, std::span<const uint8_t> tail, int timeout_ms = -1);
 
+/// Memory a reader or an answer may hold, granted by its owner (a server's
+/// in-flight budget). Buffers ask before they grow and give back what they
+/// free.
+class BufferBudget {
+public:
+	virtual ~BufferBudget() = default;
+	/// Asks for `bytes` more; false refuses them (nothing is taken).
+	virtual bool acquire(size_t bytes) noexcept = 0;
+	virtual void release(size_t bytes) noexcept = 0;
+};
+
 /// Reads whole messages from a SOCK_SEQPACKET socket. Keeps one chunk-sized
 /// receive buffer, whose pages the kernel only commits as records fill them,
 /// and an assembly buffer for multi-chunk messages that grows to the largest
-/// message seen (up to the cap) and is reused.
+/// message seen (up to the cap) and is reused. The assembly buffer grows as
+/// chunks arrive, never on the first header's claim, and asks `budget` (if
+/// any) before every growth.
 class MessageReader {
 public:
 	enum class Result {
 		message, ///< message() holds a whole message
 		closed,  ///< the peer closed between messages
-		timeout, ///< the deadline passed; a message may be half read
+		timeout, ///< the deadline (or SO_RCVTIMEO) passed; a message may be half read
 		error,   ///< error() says why; the connection is unusable
 	};
 
-	explicit MessageReader(size_t max_message_bytes = default_max_message_bytes);
+	explicit MessageReader(size_t max_message_bytes = default_max_message_bytes, BufferBudget *budget = nullptr);
 	~MessageReader();
 	MessageReader(const MessageReader &) = delete;
 	MessageReader &operator=(const MessageReader &) = delete;
@@ -104,13 +122,37 @@ public:
 
 	[[nodiscard]] size_t max_message_bytes() const noexcept { return max_message_bytes_; }
 
+	/// A message that has started must be complete within `timeout` (zero:
+	/// no limit); past it read() answers `error`.
+	void set_message_timeout(std::chrono::milliseconds timeout) noexcept { message_timeout_ = timeout; }
+	/// True between the first and the last chunk of a message.
+	[[nodiscard]] bool in_message() const noexcept { return expected_.next_idx != 0; }
+	/// When the message being read must be complete (in_message() only).
+	[[nodiscard]] std::chrono::steady_clock::time_point message_deadline() const noexcept
+	{
+		return message_started_ + message_timeout_;
+	}
+	/// Gives the memory of an idle reader back to the system: the receive
+	/// buffer's pages and, between messages, the assembly buffer.
+	void release_memory() noexcept;
+	/// Bytes held in the assembly buffer (charged to the budget).
+	[[nodiscard]] size_t assembly_bytes() const noexcept { return assembly_capacity_; }
+
 private:
 	Result fail(std::string why);
+	Result fail_timeout(uint32_t chunks_received);
+	/// Makes room for `needed` assembled bytes; false when refused.
+	bool reserve_assembly(size_t needed, size_t total);
+	void free_assembly() noexcept;
+	[[nodiscard]] bool past_message_deadline() const noexcept;
 
 	size_t max_message_bytes_;
 	uint8_t *record_ = nullptr; // max_chunk_data bytes, mmap'ed
 	std::unique_ptr<uint8_t[]> assembly_;
 	size_t assembly_capacity_ = 0;
+	BufferBudget *budget_ = nullptr;
+	std::chrono::milliseconds message_timeout_{0};
+	std::chrono::steady_clock::time_point message_started_{};
 	Expectation expected_;
 	std::span<const uint8_t> message_;
 	std::string error_;

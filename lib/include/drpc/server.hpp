@@ -3,12 +3,18 @@
 /// A dRPC server on a Unix domain socket (DAOS's Go drpc.DomainSocketServer
 /// in C++).
 ///
-/// Threading: every session (client connection) is served by its own thread,
-/// which reads a call, runs the module's handler inline and writes the
-/// answer. That is the lowest-latency path for local IPC (one wake-up per
-/// call), and a slow handler or a client stalled mid-message holds up only its
-/// own session. Session threads come from a pool that keeps `spare_threads`
-/// ready so that a new connection does not wait for a thread to start.
+/// Threading: a busy session (client connection) is served by its own
+/// thread, which reads a call, runs the module's handler inline and writes
+/// the answer. That is the lowest-latency path for local IPC (one wake-up per
+/// call), and a slow handler holds up only its own session. A session with
+/// nothing to read for `park_after` gives its thread back and waits in one
+/// epoll loop, which hands it to a pool thread when its next record arrives:
+/// idle sessions cost no thread. The pool keeps `spare_threads` ready so
+/// that a new connection or a woken session does not wait for a thread.
+///
+/// Every resource a client can make the server hold is bounded (sessions,
+/// bytes in flight, time); hitting a limit closes or refuses only the
+/// session that hit it, with one rate-limited log line naming the limit.
 #pragma once
 
 #include <drpc/framing.hpp>
@@ -33,9 +39,35 @@ struct ServerOptions {
 	bool unlink_stale_socket = true;
 	size_t max_message_bytes = framing::default_max_message_bytes;
 	/// Connections beyond this are accepted and closed at once, with a log line.
-	size_t max_sessions = 1024;
+	size_t max_sessions = 16384;
+	/// Sessions one uid may hold (zero: no limit); root and the server's
+	/// own uid are exempt.
+	size_t max_sessions_per_uid = 4096;
+	/// The last slots of max_sessions, kept for root and the server's uid.
+	size_t reserved_sessions = 16;
+	/// Bytes held for calls being reassembled and answers being built or
+	/// sent, across all sessions (zero: no limit); a session that would pass
+	/// it is closed.
+	size_t max_inflight_bytes = size_t{256} << 20;
+	/// The share of max_inflight_bytes one uid may hold (zero: no limit).
+	size_t max_inflight_bytes_per_uid = size_t{128} << 20;
+	/// A message whose first chunk has arrived must be complete within this.
+	std::chrono::milliseconds message_timeout{10000};
+	/// An answer the client does not take for this long (no chunk fits in
+	/// the socket) closes the session.
+	std::chrono::milliseconds send_timeout{10000};
+	/// A session with no call for this long is closed (zero: never, as DAOS
+	/// keeps its connections for the life of the engine).
+	std::chrono::milliseconds idle_timeout{0};
+	/// A session with nothing to read for this long gives its thread back
+	/// and is parked; at least 1 ms (the message and idle timeouts of a
+	/// quiet session are kept while it is parked).
+	std::chrono::milliseconds park_after{20};
 	/// Idle session threads kept ready.
 	size_t spare_threads = 2;
+	/// Session threads that may exist at once (zero: only the system limits
+	/// them); a new session finding none is refused, a parked one closed.
+	size_t max_threads = 1024;
 	/// An already listening SOCK_SEQPACKET Unix socket to serve instead of
 	/// creating one at socket_path (systemd socket activation). start()
 	/// takes it over (and throws Error if it is of another kind); socket_path
@@ -46,8 +78,11 @@ struct ServerOptions {
 struct ServerStats {
 	uint64_t sessions_open = 0;
 	uint64_t sessions_total = 0;
-	uint64_t sessions_refused = 0; ///< over max_sessions
+	uint64_t sessions_refused = 0; ///< over a session limit, or no thread or fd for it
 	uint64_t calls_served = 0;
+	uint64_t sessions_parked = 0;     ///< open sessions waiting without a thread
+	uint64_t inflight_bytes = 0;      ///< held against max_inflight_bytes now
+	uint64_t inflight_peak_bytes = 0; ///< the most held at once
 };
 
 class DomainSocketServer {
