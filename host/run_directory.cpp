@@ -3,10 +3,13 @@
 // dead hosts left in it.
 #include "run_directory.hpp"
 
+#include "directory_entries.hpp"
+
 #include "file_permissions.hpp"
 
 #include <drpc/error.hpp>
 #include <drpc/log.hpp>
+#include <drpc/unique_fd.hpp>
 
 #include <cerrno>
 #include <charconv>
@@ -69,26 +72,18 @@ bool remove_runtime_dir(int parent_fd, const std::string &name)
 	if (::fstatat(parent_fd, name.c_str(), &before, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(before.st_mode) ||
 	    before.st_uid != ::geteuid())
 		return false;
-	const int fd = ::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	const drpc::UniqueFd dir(::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+	if (!dir.valid())
 		return false;
-	const std::unique_ptr<DIR, int (*)(DIR *)> dir(::fdopendir(fd), &::closedir);
-	if (!dir) {
-		::close(fd);
-		return false;
-	}
+	const int fd = dir.get();
 	// A live host holds its runtime directory locked (RuntimeDir): the lock,
 	// not the pid, is what proves it abandoned.
 	struct stat opened {};
 	if (::flock(fd, LOCK_EX | LOCK_NB) != 0 || ::fstat(fd, &opened) != 0 || opened.st_ino != before.st_ino ||
 	    opened.st_dev != before.st_dev)
 		return false;
-	std::vector<std::string> copies;
-	while (const dirent *entry = ::readdir(dir.get())) {
-		const std::string_view file = entry->d_name;
-		if (file.size() > 3 && file.ends_with(".so"))
-			copies.emplace_back(file);
-	}
+	const std::vector<std::string> copies =
+		directory_entries(fd, [](std::string_view file) { return file.size() > 3 && file.ends_with(".so"); });
 	for (const std::string &copy : copies) {
 		struct stat st {};
 		if (::fstatat(fd, copy.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
@@ -138,8 +133,8 @@ RunDirectory::RunDirectory(std::filesystem::path path) : path_(std::move(path))
 	struct stat link {};
 	if (::lstat(path_.c_str(), &link) == 0 && S_ISLNK(link.st_mode))
 		throw drpc::Error(where + "is a symbolic link; it must be a real directory");
-	fd_ = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd_ < 0) {
+	fd_.reset(::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+	if (!fd_.valid()) {
 		if (errno == ELOOP)
 			throw drpc::Error(where + "is a symbolic link; it must be a real directory");
 		if (errno == ENOTDIR)
@@ -148,20 +143,18 @@ RunDirectory::RunDirectory(std::filesystem::path path) : path_(std::move(path))
 	}
 	struct stat st {};
 	std::string why;
-	if (::fstat(fd_, &st) != 0)
+	if (::fstat(fd_.get(), &st) != 0)
 		why = std::string("fstat: ") + std::strerror(errno);
 	else if (st.st_uid != ::geteuid())
 		why = "owned by uid " + std::to_string(st.st_uid) + ", not by the host's uid " +
 		      std::to_string(::geteuid());
 	else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
 		why = "writable by group or others (mode " + format_mode(st.st_mode) + "; expected 0755 or tighter)";
-	if (!why.empty()) {
-		::close(fd_);
+	if (!why.empty())
 		throw drpc::Error(where + why);
-	}
 }
 
-RunDirectory::~RunDirectory() { ::close(fd_); }
+RunDirectory::~RunDirectory() = default;
 
 std::filesystem::path RunDirectory::make_runtime_dir() const
 {
@@ -173,24 +166,13 @@ std::filesystem::path RunDirectory::make_runtime_dir() const
 
 size_t RunDirectory::remove_stale_runtime_dirs() const noexcept
 try {
-	const int listing_fd = ::dup(fd_);
-	if (listing_fd < 0)
-		return 0;
-	const std::unique_ptr<DIR, int (*)(DIR *)> dir(::fdopendir(listing_fd), &::closedir);
-	if (!dir) {
-		::close(listing_fd);
-		return 0;
-	}
-	::rewinddir(dir.get());
-	std::vector<std::string> stale;
-	while (const dirent *entry = ::readdir(dir.get())) {
-		const auto pid = runtime_dir_pid(entry->d_name);
-		if (pid && !is_running_host(*pid))
-			stale.emplace_back(entry->d_name);
-	}
+	std::vector<std::string> stale = directory_entries(fd_.get(), [](std::string_view name) {
+		const auto pid = runtime_dir_pid(name);
+		return pid && !is_running_host(*pid);
+	});
 	size_t removed = 0;
 	for (const std::string &name : stale) {
-		if (remove_runtime_dir(fd_, name)) {
+		if (remove_runtime_dir(fd_.get(), name)) {
 			++removed;
 			drpc::log::info(log_component, "removed the runtime directory of a host that is gone: " +
 			                                       (path_ / name).string());

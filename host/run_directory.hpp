@@ -6,6 +6,8 @@
 /// the socket first or plant files, as anyone can in /tmp.
 #pragma once
 
+#include <drpc/unique_fd.hpp>
+
 #include <cstddef>
 #include <filesystem>
 #include <string_view>
@@ -50,7 +52,7 @@ public:
 
 private:
 	std::filesystem::path path_;
-	int fd_ = -1;
+	drpc::UniqueFd fd_;
 };
 
 } // namespace drpc::host

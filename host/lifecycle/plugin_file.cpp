@@ -2,6 +2,7 @@
 // Opening, checking and copying plugin files out of the plugins directory.
 #include "plugin_file.hpp"
 
+#include "directory_entries.hpp"
 #include "plugin_names.hpp"
 #include "sparse_copy.hpp"
 #include "write_lease.hpp"
@@ -64,25 +65,12 @@ std::vector<std::string> PluginDirectory::list() const
 {
 	if (auto why = distrusted_because())
 		throw drpc::Error(*why);
-	const int listing_fd = ::dup(fd_.get());
-	if (listing_fd < 0)
-		throw drpc::SystemError("plugins directory " + path_.string() + ": dup", errno);
-	const std::unique_ptr<DIR, int (*)(DIR *)> dir(::fdopendir(listing_fd), &::closedir);
-	if (!dir) {
-		const int error = errno;
-		::close(listing_fd);
-		throw drpc::SystemError("plugins directory " + path_.string() + ": fdopendir", error);
-	}
-	::rewinddir(dir.get());
 	std::vector<std::string> names;
-	errno = 0;
-	while (const dirent *entry = ::readdir(dir.get())) {
-		if (is_candidate(entry->d_name))
-			names.emplace_back(entry->d_name);
-		errno = 0;
+	try {
+		names = directory_entries(fd_.get(), is_candidate);
+	} catch (const drpc::SystemError &e) {
+		throw drpc::SystemError("plugins directory " + path_.string() + ": " + e.what(), e.code());
 	}
-	if (errno != 0)
-		throw drpc::SystemError("plugins directory " + path_.string() + ": readdir", errno);
 	std::sort(names.begin(), names.end());
 	return names;
 }

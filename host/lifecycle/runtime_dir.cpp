@@ -2,6 +2,8 @@
 // The runtime directory: creating, locking, checking and emptying it.
 #include "runtime_dir.hpp"
 
+#include "directory_entries.hpp"
+
 #include "file_permissions.hpp"
 
 #include <drpc/error.hpp>
@@ -132,21 +134,7 @@ RuntimeFile RuntimeDir::create_file(std::string_view stem, uint64_t generation)
 
 size_t RuntimeDir::remove_copies() noexcept
 try {
-	const int listing_fd = ::dup(fd_.get());
-	if (listing_fd < 0)
-		return 0;
-	const std::unique_ptr<DIR, int (*)(DIR *)> dir(::fdopendir(listing_fd), &::closedir);
-	if (!dir) {
-		::close(listing_fd);
-		return 0;
-	}
-	::rewinddir(dir.get());
-	// Collect first: unlinking while readdir() runs may skip entries.
-	std::vector<std::string> names;
-	while (const dirent *entry = ::readdir(dir.get())) {
-		if (is_copy_name(entry->d_name))
-			names.emplace_back(entry->d_name);
-	}
+	const std::vector<std::string> names = directory_entries(fd_.get(), is_copy_name);
 	size_t removed = 0;
 	for (const std::string &name : names) {
 		if (::unlinkat(fd_.get(), name.c_str(), 0) == 0)
