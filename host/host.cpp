@@ -152,7 +152,7 @@ void Host::load_plugins()
 	const auto loaded = plugins_->list();
 	for (const auto &[name, unused] : config_.modules) {
 		const bool found = std::any_of(loaded.begin(), loaded.end(),
-		                               [&](const ModuleStatus &m) { return m.name == name; });
+		                               [&](const ModuleRecord &m) { return m.name == name; });
 		if (!found)
 			drpc::log::warn("config", "modules." + drpc::log::untrusted(name) +
 			                                  ": no loaded plugin is called " + drpc::log::untrusted(name));

@@ -11,28 +11,32 @@ int64_t unix_ms(std::chrono::system_clock::time_point when) noexcept
 	return std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
 }
 
-admin::ModuleInfo to_message(const ModuleStatus &status)
+admin::ModuleInfo to_message(const ModuleRecord &record)
 {
 	admin::ModuleInfo info;
-	info.set_id(status.id);
-	info.set_name(status.name);
-	info.set_version(status.version);
-	info.set_source_file(status.source.string());
-	info.set_generation(status.generation);
-	info.set_loaded_since_unix_ms(unix_ms(status.loaded_since));
-	info.set_calls_served(status.calls_served);
-	info.set_failures(status.failures);
-	info.set_last_load_error(status.last_load_error);
-	info.set_state(status.state);
+	info.set_id(record.id);
+	info.set_name(record.name);
+	info.set_version(record.version);
+	info.set_source_file(record.source.string());
+	info.set_generation(record.generation);
+	info.set_loaded_since_unix_ms(unix_ms(record.loaded_since));
+	info.set_calls_served(record.calls_served);
+	info.set_failures(record.failures);
+	info.set_last_load_error(record.last_load_error);
+	info.set_state(std::string(state_name(record.state)));
+	info.set_isolation(std::string(isolation_name(record.isolation)));
+	info.set_crashes(record.crashes);
+	info.set_restarts(record.restarts);
+	info.set_last_cause(record.last_cause);
 	return info;
 }
 
-admin::LoadFailure to_message(const LoadFailureStatus &failure)
+admin::LoadFailure to_failure_message(const ModuleRecord &failed)
 {
 	admin::LoadFailure message;
-	message.set_source_file(failure.source.string());
-	message.set_error(failure.error);
-	message.set_when_unix_ms(unix_ms(failure.when));
+	message.set_source_file(failed.source.string());
+	message.set_error(failed.last_load_error);
+	message.set_when_unix_ms(unix_ms(failed.loaded_since));
 	return message;
 }
 

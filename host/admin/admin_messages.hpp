@@ -20,8 +20,9 @@ namespace drpc::host {
 /// Milliseconds since the Unix epoch; 0 for a time that was never set.
 [[nodiscard]] int64_t unix_ms(std::chrono::system_clock::time_point when) noexcept;
 
-[[nodiscard]] admin::ModuleInfo to_message(const ModuleStatus &status);
-[[nodiscard]] admin::LoadFailure to_message(const LoadFailureStatus &failure);
+[[nodiscard]] admin::ModuleInfo to_message(const ModuleRecord &record);
+/// A refused file (a record in state failed).
+[[nodiscard]] admin::LoadFailure to_failure_message(const ModuleRecord &failed);
 [[nodiscard]] admin::ModuleOpResponse to_message(const ModuleOperation &operation);
 
 /// Decodes a request body; false when it is not a `message`.

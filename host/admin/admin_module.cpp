@@ -55,7 +55,7 @@ std::string reserved_refusal(AdminMethod method, int32_t id)
 }
 
 /// "module 4242 (good 1.2.3) from /plugins/good.so, generation 2"
-std::string describe(const ModuleStatus &module)
+std::string describe(const ModuleRecord &module)
 {
 	return "module " + format_module_id(module.id) + " (" + module.name + " " + module.version + ") from " +
 	       module.source.string() + ", generation " + std::to_string(module.generation);
@@ -175,10 +175,10 @@ drpc::Status AdminModule::list_modules(const drpc::CallContext &context, std::sp
 
 	admin::ListModulesResponse response;
 	*response.add_modules() = to_message(own_status());
-	for (const ModuleStatus &module : manager_.list())
+	for (const ModuleRecord &module : manager_.list())
 		*response.add_modules() = to_message(module);
-	for (const LoadFailureStatus &failure : manager_.failures())
-		*response.add_failures() = to_message(failure);
+	for (const ModuleRecord &failed : manager_.failures())
+		*response.add_failures() = to_failure_message(failed);
 	return encode(response, out);
 }
 
@@ -237,10 +237,10 @@ std::string AdminModule::refusal(const drpc::CallContext &context) const
 	       " may not change the plugins (only root and the host's uid " + std::to_string(host_uid_) + " may)";
 }
 
-ModuleStatus AdminModule::own_status() const
+ModuleRecord AdminModule::own_status() const
 {
 	const auto age = std::chrono::duration_cast<std::chrono::system_clock::duration>(Clock::now() - started_);
-	ModuleStatus status;
+	ModuleRecord status;
 	status.id = admin_module_id;
 	status.name = name();
 	status.version = DRPC_HOST_VERSION;
@@ -248,7 +248,7 @@ ModuleStatus AdminModule::own_status() const
 	status.loaded_since = std::chrono::system_clock::now() - age;
 	status.calls_served = calls_.load(std::memory_order_relaxed);
 	status.failures = failures_.load(std::memory_order_relaxed);
-	status.state = "builtin";
+	status.state = ModuleState::builtin;
 	return status;
 }
 

@@ -71,7 +71,7 @@ private:
 
 	/// Why the caller may not change the plugins, or "" when it may.
 	[[nodiscard]] std::string refusal(const drpc::CallContext &context) const;
-	[[nodiscard]] ModuleStatus own_status() const;
+	[[nodiscard]] ModuleRecord own_status() const;
 
 	PluginManager &manager_;
 	const StatsSource server_stats_;

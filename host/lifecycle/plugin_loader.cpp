@@ -163,7 +163,7 @@ LoadResult PluginLoader::load(const PluginDirectory &directory, std::string_view
 	return result;
 }
 
-std::shared_ptr<PluginModule> PluginLoader::map_and_create(LoadResult &result, RuntimeFile copy)
+std::shared_ptr<HostedModule> PluginLoader::map_and_create(LoadResult &result, RuntimeFile copy)
 {
 	const drpc_plugin_info &info = *result.info;
 	boost::dll::shared_library library = map_library(copy.path());

@@ -34,7 +34,7 @@ struct LoadResult {
 	/// The info record, once it was read and found well-formed.
 	std::optional<drpc_plugin_info> info;
 	/// The loaded module, or null when refused.
-	std::shared_ptr<PluginModule> module;
+	std::shared_ptr<HostedModule> module;
 	/// Why it was refused (no path: the caller adds it); empty on success.
 	std::string error;
 
@@ -77,7 +77,10 @@ public:
 	void set_access_lists(const AccessLists &lists);
 
 private:
-	std::shared_ptr<PluginModule> map_and_create(LoadResult &result, RuntimeFile copy);
+	/// The one step that makes a checked, admitted file the module serving
+	/// it (here: mapped into this process); the rest of the lifecycle sees
+	/// only HostedModule, so a module of another kind is made here too.
+	std::shared_ptr<HostedModule> map_and_create(LoadResult &result, RuntimeFile copy);
 
 	RuntimeDir &runtime_;
 	ModuleConfigs module_configs_;

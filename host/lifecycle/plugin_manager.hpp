@@ -18,15 +18,13 @@
 
 #include "plugin_file.hpp"
 #include "plugin_loader.hpp"
-#include "plugin_set.hpp"
+#include "plugin_table.hpp"
 
 #include <drpc/module_registry.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <list>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -35,34 +33,11 @@
 
 namespace drpc::host {
 
-/// One module as listings show it.
-struct ModuleStatus {
-	int32_t id = 0;
-	std::string name;
-	std::string version;
-	std::filesystem::path source; ///< the file in the plugins directory
-	uint64_t generation = 0;      ///< 1 for a file's first load, +1 per later attempt
-	std::chrono::system_clock::time_point loaded_since;
-	uint64_t calls_served = 0;
-	uint64_t failures = 0;       ///< calls answered with a status other than SUCCESS
-	std::string last_load_error; ///< why the newest attempt to (re)load it failed
-	/// "serving"; "draining" (retired, calls still running past the drain
-	/// deadline); "pinned" (unloaded, but the dynamic loader kept it mapped).
-	std::string state = "serving";
-};
-
-/// A file that never produced a serving module, and why.
-struct LoadFailureStatus {
-	std::filesystem::path source;
-	std::string error;
-	std::chrono::system_clock::time_point when;
-};
-
 /// The outcome of load(), unload() and reload().
 struct ModuleOperation {
 	bool ok = false;
 	std::string error;                  ///< why not, when !ok
-	std::optional<ModuleStatus> module; ///< the module as it is afterwards
+	std::optional<ModuleRecord> module; ///< the module as it is afterwards
 };
 
 class PluginManager {
@@ -104,34 +79,23 @@ public:
 	[[nodiscard]] bool has_draining() const;
 
 	/// Serving modules by ID, then draining and pinned builds.
-	[[nodiscard]] std::vector<ModuleStatus> list() const;
-	/// Files that were refused and serve nothing, newest last.
-	[[nodiscard]] std::vector<LoadFailureStatus> failures() const;
+	[[nodiscard]] std::vector<ModuleRecord> list() const;
+	/// Files that were refused and serve nothing (state failed), newest last.
+	[[nodiscard]] std::vector<ModuleRecord> failures() const;
 	/// Serving plugin modules.
 	[[nodiscard]] size_t size() const;
 
 private:
-	struct Served;
-	struct Draining;
-	struct Pinned;
-
-	ModuleOperation load_file(const std::string &name);                             // with mutex_ held
-	ModuleOperation unload_locked(int32_t id);                                      // with mutex_ held
-	void retire(drpc::ModuleRegistry::Retired retired, const ModuleStatus &status); // with mutex_ held
-	[[nodiscard]] ModuleStatus status_of(const Served &served) const;               // with mutex_ held
-	void note_failure(const std::filesystem::path &source, const std::string &error);
+	ModuleOperation load_file(const std::string &name);                      // with mutex_ held
+	ModuleOperation unload_locked(int32_t id);                               // with mutex_ held
+	void retire(drpc::ModuleRegistry::Retired retired, ModuleRecord record); // with mutex_ held
 
 	PluginLoader &loader_;
 	const PluginDirectory &directory_;
-	drpc::ModuleRegistry &registry_;
 	const std::chrono::milliseconds drain_timeout_;
 
 	mutable std::mutex mutex_;
-	PluginSet set_;                    // the admission rules
-	std::map<int32_t, Served> served_; // by module ID
-	std::list<Draining> draining_;
-	std::vector<Pinned> pinned_;
-	std::vector<LoadFailureStatus> failures_;
+	PluginTable table_; // guarded by mutex_
 };
 
 } // namespace drpc::host

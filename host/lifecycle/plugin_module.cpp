@@ -152,10 +152,4 @@ void PluginModule::import_state(std::span<const uint8_t> state)
 		throw drpc::Error(describe() + ": import_state failed: " + plugin_error_text(error));
 }
 
-std::string PluginModule::describe() const
-{
-	return drpc::host::describe(loaded_.info) + " from " + loaded_.source.string() + ", generation " +
-	       std::to_string(loaded_.generation);
-}
-
 } // namespace drpc::host

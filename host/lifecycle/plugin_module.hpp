@@ -5,10 +5,10 @@
 #pragma once
 
 #include "access_list.hpp"
+#include "hosted_module.hpp"
 #include "runtime_dir.hpp"
 
 #include <drpc/log.hpp>
-#include <drpc/module.hpp>
 #include <drpc/plugin.h>
 
 #include <boost/dll/shared_library.hpp>
@@ -40,7 +40,7 @@ struct LoadedPlugin {
 /// library: its destructor calls destroy() and only then unmaps the code,
 /// and it must not run while a call is inside the plugin (the registry's
 /// leases and Retired::wait_drained() guarantee that).
-class PluginModule final : public drpc::Module {
+class PluginModule final : public HostedModule {
 public:
 	/// Throws std::bad_alloc only.
 	explicit PluginModule(LoadedPlugin loaded);
@@ -48,28 +48,25 @@ public:
 
 	[[nodiscard]] int32_t id() const noexcept override { return loaded_.info.module_id; }
 	[[nodiscard]] std::string name() const override { return loaded_.info.name; }
-	[[nodiscard]] std::string version() const { return loaded_.info.version; }
-	[[nodiscard]] const drpc_plugin_info &info() const noexcept { return loaded_.info; }
-	[[nodiscard]] const std::filesystem::path &source() const noexcept { return loaded_.source; }
+	[[nodiscard]] std::string version() const override { return loaded_.info.version; }
+	[[nodiscard]] const drpc_plugin_info &info() const noexcept override { return loaded_.info; }
+	[[nodiscard]] const std::filesystem::path &source() const noexcept override { return loaded_.source; }
 	[[nodiscard]] const std::filesystem::path &runtime_copy() const noexcept { return loaded_.copy.path(); }
-	[[nodiscard]] uint64_t generation() const noexcept { return loaded_.generation; }
+	[[nodiscard]] std::filesystem::path mapped_copy() const override { return loaded_.copy.path(); }
+	[[nodiscard]] uint64_t generation() const noexcept override { return loaded_.generation; }
+	[[nodiscard]] Isolation isolation() const noexcept override { return Isolation::in_process; }
 
 	/// Fills a drpc_call_info, hands the body to the plugin's call() and
 	/// returns its status; a status outside drpc.Status answers FAILURE.
 	drpc::Status handle_call(const drpc::CallContext &context, std::span<const uint8_t> body,
 	                         drpc::ResponseBody &out) override;
 
-	/// Whether the plugin hands its state over across a reload.
-	[[nodiscard]] bool has_state_handoff() const noexcept { return loaded_.plugin->export_state != nullptr; }
-	/// The instance's state, for import_state() of the next generation.
-	/// Only while no call runs. Throws drpc::Error with the plugin's reason.
-	[[nodiscard]] std::string export_state();
-	/// Loads state exported by an earlier generation; before the first call.
-	/// Throws drpc::Error with the plugin's reason.
-	void import_state(std::span<const uint8_t> state);
-
-	/// "module 1000 (echo 1.0.0) from /plugins/echo.so, generation 3"
-	[[nodiscard]] std::string describe() const;
+	[[nodiscard]] bool has_state_handoff() const noexcept override
+	{
+		return loaded_.plugin->export_state != nullptr;
+	}
+	[[nodiscard]] std::string export_state() override;
+	void import_state(std::span<const uint8_t> state) override;
 
 private:
 	/// A failing handler may fail on every call: its log lines are limited

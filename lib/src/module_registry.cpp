@@ -320,6 +320,13 @@ std::shared_ptr<Module> ModuleRegistry::find(int32_t id) const
 	return entry != nullptr ? entry->module : nullptr;
 }
 
+std::shared_ptr<const ModuleCounters> ModuleRegistry::counters(int32_t id) const
+{
+	const std::lock_guard lock(mutex_);
+	Entry *entry = table_->find(id);
+	return entry != nullptr ? entry->counters : nullptr;
+}
+
 bool ModuleRegistry::contains(int32_t id) const { return find(id) != nullptr; }
 
 std::vector<ModuleRegistry::Listing> ModuleRegistry::list() const

@@ -191,6 +191,10 @@ TEST_CASE("admin: LIST_MODULES shows the admin module, the plugins and the refus
 		CHECK(good.generation() >= 1);
 		CHECK(good.loaded_since_unix_ms() > 0);
 		CHECK(good.last_load_error().empty());
+		CHECK(good.isolation() == "in-process");
+		CHECK(good.crashes() == 0);
+		CHECK(good.restarts() == 0);
+		CHECK(good.last_cause().empty());
 
 		REQUIRE(listing.failures_size() == 1);
 		CHECK(listing.failures(0).source_file() == (fixture.dir / "wrong_abi.so").string());

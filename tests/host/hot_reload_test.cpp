@@ -156,7 +156,7 @@ TEST_CASE("hot reload: replacing a plugin file switches calls to the new build, 
 	CHECK(serving->last_load_error.empty());
 	// The old build is gone, not left listed (as draining or pinned), mapped or on disk.
 	CHECK(host.plugins().list().size() == 1);
-	CHECK_FALSE(listed(host, storm_id, "pinned"));
+	CHECK_FALSE(listed(host, storm_id, drpc::host::ModuleState::pinned));
 	CHECK(reload_test::mapped_under(host.runtime_dir()).size() == 1);
 	CHECK(reload_test::entry_count(host.runtime_dir()) == 1);
 }
@@ -419,12 +419,14 @@ TEST_CASE("hot reload: past the drain timeout a retired build is listed as drain
 	SUBCASE("unloaded: its file was removed")
 	{
 		std::filesystem::remove(dirs.plugins / "storm.so");
-		REQUIRE(pump_until(host, [&] { return listed(host, storm_id, "draining").has_value(); }));
+		REQUIRE(pump_until(
+			host, [&] { return listed(host, storm_id, drpc::host::ModuleState::draining).has_value(); }));
 	}
 	SUBCASE("replaced by a build without state handoff, under another module ID")
 	{
 		reload_test::install_by_rename(reload_test::example_plugin("echo"), dirs.plugins, "storm.so");
-		REQUIRE(pump_until(host, [&] { return listed(host, storm_id, "draining").has_value(); }));
+		REQUIRE(pump_until(
+			host, [&] { return listed(host, storm_id, drpc::host::ModuleState::draining).has_value(); }));
 		CHECK(reload_test::call(dirs.socket, 1000, 0, "echo").body() == "echo");
 	}
 	CHECK(storm_answer(dirs.socket) == "UNKNOWN_MODULE");
@@ -433,9 +435,9 @@ TEST_CASE("hot reload: past the drain timeout a retired build is listed as drain
 	const drpc::Response finished = slow.get();
 	CHECK(finished.status() == drpc::Status::SUCCESS);
 	CHECK(finished.body() == "A1200");
-	CHECK(pump_until(host, [&] { return !listed(host, storm_id, "draining"); }));
+	CHECK(pump_until(host, [&] { return !listed(host, storm_id, drpc::host::ModuleState::draining); }));
 	CHECK_FALSE(log.find({"module 4300 generation 1 has drained"}).empty());
-	CHECK_FALSE(listed(host, storm_id, "pinned"));
+	CHECK_FALSE(listed(host, storm_id, drpc::host::ModuleState::pinned));
 	CHECK_FALSE(reload_test::mapped_under(runtime).contains(copy));
 	CHECK_FALSE(std::filesystem::exists(copy));
 }
@@ -521,13 +523,14 @@ TEST_CASE("hot reload: a plugin the dynamic loader keeps mapped is listed as pin
 	SUBCASE("its file removed")
 	{
 		std::filesystem::remove(dirs.plugins / "pinned.so");
-		CHECK(pump_until(host, [&] { return listed(host, 4700, "pinned").has_value(); }));
+		CHECK(pump_until(host,
+		                 [&] { return listed(host, 4700, drpc::host::ModuleState::pinned).has_value(); }));
 	}
 	SUBCASE("unloaded by ID")
 	{
 		const drpc::host::ModuleOperation unloaded = host.plugins().unload(4700);
 		CHECK(unloaded.ok);
-		CHECK(listed(host, 4700, "pinned"));
+		CHECK(listed(host, 4700, drpc::host::ModuleState::pinned));
 	}
 	CHECK_FALSE(listed(host, 4700));
 	CHECK(reload_test::call(dirs.socket, 4700, 0, "").status() == drpc::Status::UNKNOWN_MODULE);

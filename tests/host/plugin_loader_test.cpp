@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// The loader and the plugin set against real plugin files: a good one, and
-// broken ones each refused with a clear reason while the rest load.
+// The loader and the plugin manager's admission against real plugin files: a
+// good one, and broken ones each refused with a clear reason while the rest load.
 #include "host_support.hpp"
 
 #include <plugin_file.hpp>
 #include <plugin_loader.hpp>
-#include <plugin_set.hpp>
+#include <plugin_manager.hpp>
 #include <runtime_dir.hpp>
 
 #include <drpc/error.hpp>
+#include <drpc/module_registry.hpp>
 
 #include <doctest/doctest.h>
 
@@ -18,8 +19,8 @@
 
 using drpc::host::PluginDirectory;
 using drpc::host::PluginLoader;
+using drpc::host::PluginManager;
 using drpc::host::PluginModule;
-using drpc::host::PluginSet;
 using drpc::host::RuntimeDir;
 
 namespace {
@@ -56,10 +57,11 @@ Answer call(drpc::Module &module, int32_t method, const std::string &body = {}, 
 	return {status, out.text()};
 }
 
-/// A plugins directory, a runtime directory, a loader and a set.
+/// A plugins directory, a runtime directory, a loader and the manager that
+/// loads through them into a registry, as the host does.
 struct Plugins {
 	explicit Plugins(drpc::host::ModuleConfigs configs = {})
-		: runtime({}, true), loader(runtime, std::move(configs)), set(loader)
+		: runtime({}, true), loader(runtime, std::move(configs))
 	{
 	}
 
@@ -70,24 +72,35 @@ struct Plugins {
 
 	void load(bool strict = true)
 	{
-		const PluginDirectory directory(dir.path(), strict);
-		set.load_directory(directory);
+		directory = std::make_unique<PluginDirectory>(dir.path(), strict);
+		manager = std::make_unique<PluginManager>(loader, *directory, registry, std::chrono::seconds(5));
+		manager->load_all();
 	}
 
 	/// The refusal of `file`, or "" when it was not refused.
 	[[nodiscard]] std::string refusal(const std::string &file) const
 	{
-		for (const auto &failure : set.failures()) {
+		for (const auto &failure : manager->failures()) {
 			if (failure.source == dir / file)
-				return failure.error;
+				return failure.last_load_error;
 		}
 		return {};
 	}
 
+	/// The serving module `id`, or null.
+	[[nodiscard]] std::shared_ptr<PluginModule> find(int32_t id) const
+	{
+		return std::dynamic_pointer_cast<PluginModule>(registry.find(id));
+	}
+	[[nodiscard]] std::vector<drpc::host::ModuleRecord> modules() const { return manager->list(); }
+	[[nodiscard]] size_t failure_count() const { return manager->failures().size(); }
+
 	host_test::TempDir dir;
 	RuntimeDir runtime;
 	PluginLoader loader;
-	PluginSet set;
+	drpc::ModuleRegistry registry; // its modules need the runtime directory
+	std::unique_ptr<PluginDirectory> directory;
+	std::unique_ptr<PluginManager> manager;
 };
 
 bool constructor_ran(const char *tag) { return std::getenv((std::string("DRPC_TEST_RAN_") + tag).c_str()) != nullptr; }
@@ -100,10 +113,10 @@ TEST_CASE("loader: a good plugin loads and answers")
 	Plugins plugins(drpc::host::ModuleConfigs{{"good", R"({"greeting":"hi"})"}});
 	plugins.install("good");
 	plugins.load();
-	REQUIRE(plugins.set.modules().size() == 1);
-	CHECK(plugins.set.failures().empty());
+	REQUIRE(plugins.modules().size() == 1);
+	CHECK(plugins.failure_count() == 0);
 
-	std::shared_ptr<PluginModule> module = plugins.set.find(4242);
+	std::shared_ptr<PluginModule> module = plugins.find(4242);
 	REQUIRE(module);
 	CHECK(module->id() == 4242);
 	CHECK(module->name() == "good");
@@ -154,7 +167,7 @@ TEST_CASE("loader: a good plugin loads and answers")
 		const std::filesystem::path copy = module->runtime_copy();
 		const std::weak_ptr<PluginModule> weak = module;
 		module.reset();
-		REQUIRE(plugins.set.take(4242));
+		REQUIRE(plugins.manager->unload(4242).ok);
 		CHECK(weak.expired());
 		CHECK_FALSE(std::filesystem::exists(copy));
 		CHECK(log.find({"pinned"}).empty());
@@ -169,8 +182,8 @@ TEST_CASE("loader: a plugin built against the frozen ABI-1 header loads and serv
 	Plugins plugins;
 	plugins.install("abi1");
 	plugins.load();
-	CHECK(plugins.set.failures().empty());
-	std::shared_ptr<PluginModule> module = plugins.set.find(4711);
+	CHECK(plugins.failure_count() == 0);
+	std::shared_ptr<PluginModule> module = plugins.find(4711);
 	REQUIRE(module);
 	const Answer answer = call(*module, 0, "old build");
 	CHECK(answer.status == drpc::Status::SUCCESS);
@@ -189,8 +202,8 @@ TEST_CASE("loader: a plugin needing the full protobuf runtime is refused by name
 	CHECK(plugins.refusal("full_protobuf.so").starts_with("needs libprotobuf.so."));
 	CHECK(plugins.refusal("full_protobuf.so").find("optimize_for = LITE_RUNTIME") != std::string::npos);
 	CHECK(plugins.refusal("full_protobuf.so").find("protobuf-lite") != std::string::npos);
-	CHECK_FALSE(plugins.set.find(4800));
-	CHECK(plugins.set.find(4242));
+	CHECK_FALSE(plugins.find(4800));
+	CHECK(plugins.find(4242));
 
 	SUBCASE("unless the load policy admits it (a plugin for a worker process)")
 	{
@@ -208,9 +221,9 @@ TEST_CASE("loader: a library still mapped after unloading is reported as pinned"
 	Plugins plugins;
 	plugins.install("pinned");
 	plugins.load();
-	REQUIRE(plugins.set.modules().size() == 1);
-	const std::filesystem::path copy = plugins.set.modules().front()->runtime_copy();
-	REQUIRE(plugins.set.take(4700));
+	REQUIRE(plugins.modules().size() == 1);
+	const std::filesystem::path copy = plugins.find(4700)->runtime_copy();
+	REQUIRE(plugins.manager->unload(4700).ok);
 	CHECK_FALSE(log.find({"WARN", "plugins", "module 4700 (pinned 1.0.0)", "still mapped after unloading (pinned)"})
 	                    .empty());
 	CHECK_FALSE(std::filesystem::exists(copy));
@@ -221,8 +234,8 @@ TEST_CASE("loader: a module without a config entry gets {}")
 	Plugins plugins;
 	plugins.install("good");
 	plugins.load();
-	REQUIRE(plugins.set.find(4242));
-	CHECK(call(*plugins.set.find(4242), 1).body == "{}");
+	REQUIRE(plugins.find(4242));
+	CHECK(call(*plugins.find(4242), 1).body == "{}");
 }
 
 TEST_CASE("loader: broken plugins are refused with a clear reason")
@@ -268,8 +281,8 @@ TEST_CASE("loader: broken plugins are refused with a clear reason")
 			CHECK_FALSE(log.find({"ERROR", "plugins", "refused " + (plugins.dir / c.file).string() + ": ",
 			                      c.expected})
 			                    .empty());
-			REQUIRE(plugins.set.modules().size() == 1);
-			CHECK(plugins.set.modules().front()->name() == "good");
+			REQUIRE(plugins.modules().size() == 1);
+			CHECK(plugins.modules().front().name == "good");
 		}
 	}
 }
@@ -281,7 +294,7 @@ TEST_CASE("loader: refused before mapping means the plugin's code never ran")
 	plugins.install("reserved");
 	plugins.install("mismatch");
 	plugins.load();
-	CHECK(plugins.set.failures().size() == 3);
+	CHECK(plugins.failure_count() == 3);
 	CHECK_FALSE(constructor_ran("wrong_abi"));
 	CHECK_FALSE(constructor_ran("reserved"));
 	CHECK(constructor_ran("mismatch")); // mapped, then refused: the control
@@ -294,8 +307,8 @@ TEST_CASE("loader: a duplicate module ID is refused, naming the ID and both file
 	plugins.install("good", "a_good.so");
 	plugins.install("twin", "b_twin.so");
 	plugins.load();
-	REQUIRE(plugins.set.modules().size() == 1);
-	CHECK(plugins.set.modules().front()->source() == plugins.dir / "a_good.so");
+	REQUIRE(plugins.modules().size() == 1);
+	CHECK(plugins.modules().front().source == plugins.dir / "a_good.so");
 	const std::string expected = "module ID 4242 is already served by " + (plugins.dir / "a_good.so").string();
 	CHECK(plugins.refusal("b_twin.so").find(expected) != std::string::npos);
 	CHECK_FALSE(log.find({"refused " + (plugins.dir / "b_twin.so").string(), expected}).empty());
@@ -307,7 +320,7 @@ TEST_CASE("loader: the same plugin under two file names")
 	plugins.install("good", "a.so");
 	plugins.install("good", "b.so");
 	plugins.load();
-	CHECK(plugins.set.modules().size() == 1);
+	CHECK(plugins.modules().size() == 1);
 	CHECK(plugins.refusal("b.so").find("module ID 4242 is already served by") != std::string::npos);
 }
 
@@ -321,9 +334,9 @@ TEST_CASE("loader: every broken plugin in one directory, and the good one still 
 	host_test::write_file(plugins.dir / "README", "not a candidate");
 	host_test::write_file(plugins.dir / ".hidden.so", "not a candidate");
 	plugins.load();
-	REQUIRE(plugins.set.modules().size() == 1);
-	CHECK(plugins.set.modules().front()->id() == 4242);
-	CHECK(plugins.set.failures().size() == 8);
+	REQUIRE(plugins.modules().size() == 1);
+	CHECK(plugins.modules().front().id == 4242);
+	CHECK(plugins.failure_count() == 8);
 	CHECK(plugins.refusal("README").empty());
 	CHECK(plugins.refusal(".hidden.so").empty());
 }
@@ -338,7 +351,7 @@ TEST_CASE("loader: strict permissions")
 	{
 		::chmod(good.c_str(), 0775);
 		plugins.load();
-		CHECK(plugins.set.modules().empty());
+		CHECK(plugins.modules().empty());
 		CHECK(plugins.refusal("good.so").find("writable by group (mode 0775") != std::string::npos);
 	}
 	SUBCASE("an other-writable plugin file is refused")
@@ -357,7 +370,7 @@ TEST_CASE("loader: strict permissions")
 	{
 		::chmod(good.c_str(), 0777);
 		plugins.load(false);
-		CHECK(plugins.set.modules().size() == 1);
+		CHECK(plugins.modules().size() == 1);
 	}
 	SUBCASE("a group-writable plugins directory is refused whole")
 	{
@@ -374,7 +387,7 @@ TEST_CASE("loader: strict permissions")
 		std::filesystem::create_symlink(good, plugins.dir / "link.so");
 		plugins.load();
 		CHECK(plugins.refusal("link.so").find("symbolic link") != std::string::npos);
-		CHECK(plugins.set.modules().size() == 1);
+		CHECK(plugins.modules().size() == 1);
 	}
 	SUBCASE("a FIFO is refused without blocking")
 	{
@@ -399,8 +412,8 @@ TEST_CASE("loader: two generations of one file side by side, with state handed o
 	REQUIRE(first.ok());
 	REQUIRE(second.ok());
 	CHECK(first.generation != second.generation);
-	CHECK(first.module->runtime_copy() != second.module->runtime_copy());
-	CHECK(first.module->runtime_copy().filename() == "good." + std::to_string(first.generation) + ".so");
+	CHECK(first.module->mapped_copy() != second.module->mapped_copy());
+	CHECK(first.module->mapped_copy().filename() == "good." + std::to_string(first.generation) + ".so");
 
 	CHECK(call(*first.module, 0, "a").body == "a");
 	CHECK(call(*first.module, 0, "b").body == "b");
@@ -420,13 +433,20 @@ TEST_CASE("loader: two generations of one file side by side, with state handed o
 	CHECK(refused.info->module_id == 4242);
 }
 
-TEST_CASE("loader: the set admits a new generation of a file it already holds")
+TEST_CASE("loader: a new generation of a file already served is admitted, the same module from another file not")
 {
 	Plugins plugins;
 	plugins.install("good");
 	plugins.load();
-	REQUIRE(plugins.set.modules().size() == 1);
-	drpc_plugin_info info = plugins.set.modules().front()->info();
-	CHECK_FALSE(plugins.set.admission(info, plugins.dir / "good.so"));
-	CHECK(plugins.set.admission(info, plugins.dir / "other.so"));
+	REQUIRE(plugins.modules().size() == 1);
+	plugins.install("good", "other.so");
+	const drpc::host::ModuleOperation other = plugins.manager->load("other.so");
+	CHECK_FALSE(other.ok);
+	CHECK(other.error.find("module ID 4242 is already served by " + (plugins.dir / "good.so").string()) !=
+	      std::string::npos);
+	const drpc::host::ModuleOperation again = plugins.manager->load("good.so");
+	CHECK(again.ok);
+	REQUIRE(again.module);
+	CHECK(again.module->generation == 2);
+	CHECK(plugins.modules().size() == 1);
 }

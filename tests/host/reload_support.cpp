@@ -178,9 +178,9 @@ std::string storm_answer(const std::filesystem::path &socket)
 	}
 }
 
-std::optional<drpc::host::ModuleStatus> listed(drpc::host::Host &host, int32_t id, const std::string &state)
+std::optional<drpc::host::ModuleRecord> listed(drpc::host::Host &host, int32_t id, drpc::host::ModuleState state)
 {
-	for (const drpc::host::ModuleStatus &status : host.plugins().list()) {
+	for (const drpc::host::ModuleRecord &status : host.plugins().list()) {
 		if (status.id == id && status.state == state)
 			return status;
 	}

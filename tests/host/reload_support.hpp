@@ -109,8 +109,8 @@ void install_by_rename(const std::filesystem::path &from, const std::filesystem:
 [[nodiscard]] std::string storm_answer(const std::filesystem::path &socket);
 
 /// The module `id` in the host's listing, in `state`, if listed so.
-[[nodiscard]] std::optional<drpc::host::ModuleStatus> listed(drpc::host::Host &host, int32_t id,
-                                                             const std::string &state = "serving");
+[[nodiscard]] std::optional<drpc::host::ModuleRecord> listed(
+	drpc::host::Host &host, int32_t id, drpc::host::ModuleState state = drpc::host::ModuleState::serving);
 
 /// The distinct files under `dir` that this process has mapped (/proc/self/maps).
 [[nodiscard]] std::set<std::string> mapped_under(const std::filesystem::path &dir);

@@ -184,10 +184,16 @@ TEST_CASE("drpc-ctl modules prints the listing as a table, or as JSON")
 	CannedFixture fixture;
 	admin::ListModulesResponse listing;
 	*listing.add_modules() = module_info(admin_id, "admin", "0.1.0", "", 1, t0, 3, 1, "builtin");
-	*listing.add_modules() = module_info(4242, "good", "1.2.3", "/srv/plugins/good.so", 7, t0 + 1000, 120, 4,
-	                                     "serving", "/srv/plugins/good.so: not an ELF file");
+	admin::ModuleInfo *good = listing.add_modules();
+	*good = module_info(4242, "good", "1.2.3", "/srv/plugins/good.so", 7, t0 + 1000, 120, 4, "serving",
+	                    "/srv/plugins/good.so: not an ELF file");
+	good->set_isolation("process");
+	good->set_crashes(2);
+	good->set_restarts(3);
+	good->set_last_cause("killed by signal 11 (SIGSEGV)");
 	*listing.add_modules() =
 		module_info(1000, "hello", "2.0.0", "/srv/plugins/hello.so", 2, t0 + 2000, 5, 0, "draining");
+	listing.mutable_modules(2)->set_isolation("in-process");
 	admin::LoadFailure *failure = listing.add_failures();
 	failure->set_source_file("/srv/plugins/bad.so");
 	failure->set_error("ABI version 9, this host speaks 1");
@@ -200,13 +206,16 @@ TEST_CASE("drpc-ctl modules prints the listing as a table, or as JSON")
 		CHECK(run.err == "");
 		CHECK(run.exit_code == 0);
 		CHECK(run.out ==
-		      "ID          NAME   VERSION  GEN  STATE     CALLS  FAILS  SINCE                SOURCE\n"
-		      "0x7FFF0000  admin  0.1.0    1    builtin   3      1      2023-11-14 22:13:20  -\n"
-		      "4242        good   1.2.3    7    serving   120    4      2023-11-14 22:13:21  "
-		      "/srv/plugins/good.so\n"
-		      "1000        hello  2.0.0    2    draining  5      0      2023-11-14 22:13:22  "
-		      "/srv/plugins/hello.so\n"
+		      "ID          NAME   VERSION  GEN  STATE     ISOLATION   CALLS  FAILS  CRASHES  RESTARTS  SINCE  "
+		      "              SOURCE\n"
+		      "0x7FFF0000  admin  0.1.0    1    builtin   -           3      1      0        0         "
+		      "2023-11-14 22:13:20  -\n"
+		      "4242        good   1.2.3    7    serving   process     120    4      2        3         "
+		      "2023-11-14 22:13:21  /srv/plugins/good.so\n"
+		      "1000        hello  2.0.0    2    draining  in-process  5      0      0        0         "
+		      "2023-11-14 22:13:22  /srv/plugins/hello.so\n"
 		      "last error of 4242 (good): /srv/plugins/good.so: not an ELF file\n"
+		      "last worker exit of 4242 (good): killed by signal 11 (SIGSEGV)\n"
 		      "\n"
 		      "refused files:\n"
 		      "  /srv/plugins/bad.so  2023-11-14 22:13:23  ABI version 9, this host speaks 1\n");
@@ -437,7 +446,8 @@ TEST_CASE("drpc-ctl against the host's admin module and real plugins")
 
 	const auto modules = host.run({"modules"});
 	CHECK(modules.exit_code == 0);
-	CHECK(modules.out.starts_with("ID          NAME   VERSION  GEN  STATE    CALLS  FAILS  SINCE"));
+	CHECK(modules.out.starts_with("ID          NAME   VERSION  GEN  STATE    ISOLATION   CALLS  FAILS  CRASHES"));
+	CHECK(contains(modules.out, "serving  in-process"));
 	CHECK(contains(modules.out, "\n0x7FFF0000  admin  "));
 	CHECK(contains(modules.out, "\n4242        good   1.2.3    "));
 	CHECK(contains(modules.out, (host.plugins / "good.so").string() + "\n"));

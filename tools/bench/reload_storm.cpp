@@ -42,8 +42,8 @@ std::string format(const char *pattern, double value)
 /// What the host says of the storm module: its generation and last refusal.
 void note_module(host::Host &host, StormResult &result)
 {
-	for (const host::ModuleStatus &module : host.plugins().list()) {
-		if (module.id == storm_module_id && module.state == "serving") {
+	for (const host::ModuleRecord &module : host.plugins().list()) {
+		if (module.id == storm_module_id && module.state == host::ModuleState::serving) {
 			result.final_generation = module.generation;
 			result.last_load_error = module.last_load_error;
 		}

@@ -151,6 +151,9 @@ public:
 	Retired remove(int32_t id);
 
 	[[nodiscard]] std::shared_ptr<Module> find(int32_t id) const;
+	/// The counters of module `id` (shared with every later module under
+	/// the same ID), or null when nothing is registered under it.
+	[[nodiscard]] std::shared_ptr<const ModuleCounters> counters(int32_t id) const;
 	[[nodiscard]] bool contains(int32_t id) const;
 	/// Every registered module, by ascending ID.
 	[[nodiscard]] std::vector<Listing> list() const;

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file hosted_module.hpp
+/// What the lifecycle needs of a module it serves from a plugin file,
+/// whether the plugin runs in the host's process or in a worker of its own.
+#pragma once
+
+#include <drpc/module.hpp>
+#include <drpc/plugin.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace drpc::host {
+
+/// Where a plugin's code runs.
+enum class Isolation {
+	in_process, ///< mapped into the host (PluginModule)
+	process,    ///< in a worker process of its own
+};
+
+/// "in-process" or "process", as listings show it.
+[[nodiscard]] std::string_view isolation_name(Isolation isolation) noexcept;
+
+/// A module loaded from one plugin file, as one generation of that file.
+class HostedModule : public drpc::Module {
+public:
+	[[nodiscard]] virtual std::string version() const = 0;
+	/// The info record as read from the file (checked).
+	[[nodiscard]] virtual const drpc_plugin_info &info() const noexcept = 0;
+	/// The file in the plugins directory.
+	[[nodiscard]] virtual const std::filesystem::path &source() const noexcept = 0;
+	[[nodiscard]] virtual uint64_t generation() const noexcept = 0;
+	[[nodiscard]] virtual Isolation isolation() const noexcept = 0;
+	/// The copy the dynamic loader mapped into this process, whose
+	/// unmapping the lifecycle checks after the module is destroyed; empty
+	/// when nothing of it is mapped here.
+	[[nodiscard]] virtual std::filesystem::path mapped_copy() const = 0;
+
+	/// Whether the plugin hands its state over across a reload.
+	[[nodiscard]] virtual bool has_state_handoff() const noexcept = 0;
+	/// The instance's state, for import_state() of the next generation.
+	/// Only while no call runs. Throws drpc::Error with the plugin's reason.
+	[[nodiscard]] virtual std::string export_state() = 0;
+	/// Loads state exported by an earlier generation; before the first call.
+	/// Throws drpc::Error with the plugin's reason.
+	virtual void import_state(std::span<const uint8_t> state) = 0;
+
+	/// "module 1000 (echo 1.0.0) from /plugins/echo.so, generation 3"
+	[[nodiscard]] std::string describe() const;
+};
+
+} // namespace drpc::host
