@@ -5,7 +5,7 @@
 /// the wrong type is an error naming the key's path.
 #pragma once
 
-#include "access_list.hpp"
+#include <drpc/lifecycle/access_list.hpp>
 #include "plugin_loader.hpp"
 
 #include <drpc/error.hpp>

@@ -4,7 +4,7 @@
 
 #include "plugin_file.hpp"
 #include "plugin_info.hpp"
-#include "reserved_ids.hpp"
+#include <drpc/lifecycle/reserved_ids.hpp>
 #include "runtime_dir.hpp"
 
 #include <drpc/error.hpp>

@@ -4,9 +4,9 @@
 /// loads, unloads and reloads them on request, and reports host statistics.
 #pragma once
 
-#include "access_list.hpp"
+#include <drpc/lifecycle/access_list.hpp>
 #include "plugin_manager.hpp"
-#include "reserved_ids.hpp"
+#include <drpc/lifecycle/reserved_ids.hpp>
 
 #include <drpc/module.hpp>
 #include <drpc/server.hpp>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Module access lists: the check on each call and the log of refusals.
-#include "access_list.hpp"
+#include <drpc/lifecycle/access_list.hpp>
 
 #include "plugin_info.hpp"
 

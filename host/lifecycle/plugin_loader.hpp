@@ -5,7 +5,7 @@
 /// check its descriptor and create the instance.
 #pragma once
 
-#include "access_list.hpp"
+#include <drpc/lifecycle/access_list.hpp>
 #include "plugin_file.hpp"
 #include "plugin_module.hpp"
 #include "runtime_dir.hpp"

@@ -5,7 +5,7 @@
 #include "memory_trim.hpp"
 #include "plugin_info.hpp"
 #include "plugin_names.hpp"
-#include "reserved_ids.hpp"
+#include <drpc/lifecycle/reserved_ids.hpp>
 
 #include <drpc/error.hpp>
 #include <drpc/log.hpp>

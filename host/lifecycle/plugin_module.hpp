@@ -4,7 +4,7 @@
 /// the one instance created from it, torn down in that order's reverse.
 #pragma once
 
-#include "access_list.hpp"
+#include <drpc/lifecycle/access_list.hpp>
 #include "hosted_module.hpp"
 #include "runtime_dir.hpp"
 

@@ -3,7 +3,7 @@
 #include "plugin_table.hpp"
 
 #include "plugin_info.hpp"
-#include "reserved_ids.hpp"
+#include <drpc/lifecycle/reserved_ids.hpp>
 
 #include <algorithm>
 #include <sys/stat.h>

@@ -8,7 +8,7 @@
 #include <plugin_file.hpp>
 #include <plugin_loader.hpp>
 #include <plugin_manager.hpp>
-#include <reserved_ids.hpp>
+#include <drpc/lifecycle/reserved_ids.hpp>
 #include <runtime_dir.hpp>
 
 #include "admin.pb.h"
