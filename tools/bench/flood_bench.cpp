@@ -29,10 +29,10 @@ using Clock = std::chrono::steady_clock;
 double mib(size_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
 /// An attacking connection; its sends give up after 2 s instead of hanging.
-std::optional<Fd> attacker(const std::filesystem::path &socket)
+std::optional<UniqueFd> attacker(const std::filesystem::path &socket)
 {
 	try {
-		Fd fd = connect_seqpacket(socket);
+		UniqueFd fd = connect_seqpacket(socket);
 		const timeval two_seconds{2, 0};
 		(void)::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &two_seconds, sizeof(two_seconds));
 		return fd;
@@ -132,7 +132,7 @@ int run_flood(const Options &options)
 
 	// 1. Memory: every hoarder sends all but the last chunk, interleaved so
 	//    that they all hold half-assembled messages at the same time.
-	std::vector<Fd> held;
+	std::vector<UniqueFd> held;
 	std::vector<bool> alive;
 	for (unsigned i = 0; i < hoarders; ++i) {
 		if (auto fd = attacker(socket)) {
@@ -159,14 +159,14 @@ int run_flood(const Options &options)
 
 	// 2. Slow loris (one chunk, then silence) and never-read clients (large
 	//    answers nobody takes).
-	std::vector<Fd> loris;
+	std::vector<UniqueFd> loris;
 	for (unsigned i = 0; i < 4 * hoarders; ++i) {
 		if (auto fd = attacker(socket)) {
 			if (send_chunk(fd->get(), 3 * framing::max_chunk_data, 0, filler))
 				loris.push_back(std::move(*fd));
 		}
 	}
-	std::vector<Fd> deaf;
+	std::vector<UniqueFd> deaf;
 	const std::string big_call = hello_call_bytes(std::string(size_t{1} << 20, 'n'), 1);
 	for (unsigned i = 0; i < hoarders / 4 + 1; ++i) {
 		if (auto fd = attacker(socket)) {

@@ -53,7 +53,7 @@ private:
 	void serve(int fd) noexcept;
 
 	const std::filesystem::path path_;
-	Fd listener_;
+	UniqueFd listener_;
 	std::thread acceptor_;
 	std::mutex mutex_;
 	bool stopping_ = false;
@@ -69,7 +69,7 @@ public:
 	void call() override;
 
 private:
-	Fd fd_;
+	UniqueFd fd_;
 	std::vector<size_t> records_;
 	std::vector<uint8_t> out_;
 	std::vector<uint8_t> in_;

@@ -40,7 +40,7 @@ ProcessUsage process_usage(pid_t pid)
 
 pid_t server_pid(const std::filesystem::path &socket)
 {
-	const Fd fd = connect_seqpacket(socket);
+	const UniqueFd fd = connect_seqpacket(socket);
 	ucred credentials{};
 	socklen_t size = sizeof(credentials);
 	if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &credentials, &size) != 0 || credentials.pid <= 0)

@@ -30,9 +30,9 @@ sockaddr_un address_of(const std::filesystem::path &path)
 	return address;
 }
 
-Fd new_socket(const std::filesystem::path &path)
+UniqueFd new_socket(const std::filesystem::path &path)
 {
-	Fd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+	UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
 	if (fd.get() < 0)
 		throw_errno(errno, "socket for " + path.string());
 	return fd;
@@ -40,17 +40,10 @@ Fd new_socket(const std::filesystem::path &path)
 
 } // namespace
 
-void Fd::reset(int fd) noexcept
-{
-	if (fd_ >= 0)
-		::close(fd_);
-	fd_ = fd;
-}
-
-Fd listen_seqpacket(const std::filesystem::path &path)
+UniqueFd listen_seqpacket(const std::filesystem::path &path)
 {
 	const sockaddr_un address = address_of(path);
-	Fd fd = new_socket(path);
+	UniqueFd fd = new_socket(path);
 	if (::bind(fd.get(), reinterpret_cast<const sockaddr *>(&address), sizeof(address)) != 0)
 		throw_errno(errno, "bind " + path.string());
 	if (::listen(fd.get(), SOMAXCONN) != 0)
@@ -58,10 +51,10 @@ Fd listen_seqpacket(const std::filesystem::path &path)
 	return fd;
 }
 
-Fd connect_seqpacket(const std::filesystem::path &path)
+UniqueFd connect_seqpacket(const std::filesystem::path &path)
 {
 	const sockaddr_un address = address_of(path);
-	Fd fd = new_socket(path);
+	UniqueFd fd = new_socket(path);
 	int result;
 	do {
 		result = ::connect(fd.get(), reinterpret_cast<const sockaddr *>(&address), sizeof(address));

@@ -39,10 +39,10 @@ void print_fresh(const char *when, const FreshClient &fresh)
 }
 
 /// One session: connected, one hello call answered, then left idle.
-bool open_session(const std::filesystem::path &socket, std::vector<Fd> &sessions)
+bool open_session(const std::filesystem::path &socket, std::vector<UniqueFd> &sessions)
 {
 	try {
-		Fd fd = connect_seqpacket(socket);
+		UniqueFd fd = connect_seqpacket(socket);
 		const std::string call = hello_call_bytes("idle", 1);
 		framing::send_message(fd.get(), std::span(reinterpret_cast<const uint8_t *>(call.data()), call.size()),
 		                      5000);
@@ -84,7 +84,7 @@ int run_sessions(const Options &options)
 	print_usage("no session:", idle);
 	print_fresh("fresh client, no session:", fresh_client(socket, 200));
 
-	std::vector<Fd> sessions;
+	std::vector<UniqueFd> sessions;
 	sessions.reserve(count);
 	size_t failed = 0;
 	for (size_t i = 0; i < count; ++i)

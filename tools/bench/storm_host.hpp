@@ -66,8 +66,8 @@ private:
 	host::Host host_;
 	/// The host's "signal fd": nothing is ever written; closing the write
 	/// end wakes the loop to see `stopping_`.
-	Fd wake_read_;
-	Fd wake_write_;
+	UniqueFd wake_read_;
+	UniqueFd wake_write_;
 	std::atomic<bool> stopping_{false};
 	std::thread loop_;
 	mutable std::mutex error_mutex_;
