@@ -6,7 +6,7 @@
 #pragma once
 
 #include <drpc/lifecycle/access_list.hpp>
-#include "plugin_loader.hpp"
+#include <drpc/lifecycle/lifecycle.hpp>
 
 #include <drpc/error.hpp>
 #include <drpc/log.hpp>

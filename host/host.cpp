@@ -4,9 +4,7 @@
 
 #include "activated_socket.hpp"
 #include "admin_module.hpp"
-
 #include "file_permissions.hpp"
-#include "plugin_file.hpp"
 
 #include <drpc/error.hpp>
 #include <drpc/log.hpp>
@@ -55,63 +53,58 @@ Host::~Host()
 	if (!stop()) {
 		// Calls are still running inside plugin code: unmapping it would
 		// crash them. Let the process end with everything still mapped.
-		(void)server_.release();
-		(void)plugins_.release();
-		(void)directory_.release();
-		(void)loader_.release();
+		(void)running_.release();
 	}
 }
 
 void Host::start()
 {
-	if (server_)
+	if (running_)
 		throw drpc::Error("host: already started");
 	try {
+		running_ = std::make_unique<Running>();
 		prepare_run_directory();
-		runtime_ =
-			std::make_unique<RuntimeDir>(config_.plugins.runtime_dir, config_.plugins.strict_permissions);
-		loader_ = std::make_unique<PluginLoader>(*runtime_, config_.modules);
-		loader_->set_access_lists(config_.access);
-		directory_ = std::make_unique<PluginDirectory>(
-			config_.plugins.directory, config_.plugins.strict_permissions, config_.plugins.max_file_bytes);
 		drpc::ServerOptions options = server_options(config_);
 		// Under systemd's socket activation the socket is systemd's, already listening.
 		if (const auto activated = take_activated_socket()) {
 			options.listen_fd = activated->fd;
 			options.socket_path = config_.socket.path = activated->path;
 		}
-		server_ = std::make_unique<drpc::DomainSocketServer>(std::move(options));
-		plugins_ = std::make_unique<PluginManager>(*loader_, *directory_, server_->modules(),
-		                                           std::chrono::milliseconds(config_.plugins.drain_timeout_ms));
-		// Watch before the first scan, so that no file slips in between.
-		if (config_.plugins.watch)
-			watcher_ = std::make_unique<PluginWatcher>(directory_->path());
+		running_->server = std::make_unique<drpc::DomainSocketServer>(std::move(options));
+		running_->lifecycle = std::make_unique<Lifecycle>(
+			LifecycleOptions{
+				.plugins_dir = config_.plugins.directory,
+				.runtime_dir = config_.plugins.runtime_dir,
+				.strict_permissions = config_.plugins.strict_permissions,
+				.max_file_bytes = config_.plugins.max_file_bytes,
+				.watch = config_.plugins.watch,
+				.drain_timeout = std::chrono::milliseconds(config_.plugins.drain_timeout_ms),
+				.module_configs = config_.modules,
+				.access = config_.access,
+			},
+			running_->server->modules());
 		load_plugins();
 		auto admin = std::make_shared<AdminModule>(
-			*plugins_, [server = server_.get()] { return server->stats(); }, started_);
+			*running_->lifecycle, [server = running_->server.get()] { return server->stats(); }, started_);
 		if (const auto access = config_.access.find("admin"); access != config_.access.end())
 			admin->set_read_access(access->second);
-		server_->register_module(std::move(admin));
-		server_->start();
+		running_->server->register_module(std::move(admin));
+		running_->server->start();
 	} catch (...) {
-		watcher_.reset();
-		server_.reset();
-		plugins_.reset();
-		directory_.reset();
-		loader_.reset();
-		runtime_.reset();
-		run_.reset();
+		running_.reset();
 		throw;
 	}
-	drpc::log::info(log_component, serving_status() + " (mode " + format_mode(config_.socket.mode) + ")" +
-	                                       (watcher_ ? "; watching " + directory_->path().string() : ""));
+	drpc::log::info(log_component,
+	                serving_status() + " (mode " + format_mode(config_.socket.mode) + ")" +
+	                        (config_.plugins.watch ? "; watching " + config_.plugins.directory.string() : ""));
 	notifier_.ready(serving_status());
 }
 
 std::string Host::serving_status() const
 {
-	return "serving " + std::to_string(plugins_->size()) + " module(s) on " + config_.socket.path.string() + "; " +
-	       std::to_string(plugins_->failures().size()) + " plugin(s) refused";
+	const Lifecycle &plugins = *running_->lifecycle;
+	return "serving " + std::to_string(plugins.size()) + " module(s) on " + config_.socket.path.string() + "; " +
+	       std::to_string(plugins.failures().size()) + " plugin(s) refused";
 }
 
 std::optional<std::chrono::milliseconds> Host::keep_watchdog()
@@ -134,22 +127,24 @@ void Host::prepare_run_directory()
 		check_socket_directory(config_.socket.path);
 	if (!needed && config_.run_directory.empty())
 		return;
-	run_ = std::make_unique<RunDirectory>(
+	auto &run = running_->run;
+	run = std::make_unique<RunDirectory>(
 		config_.run_directory.empty() ? default_run_directory(::geteuid(), std::getenv("XDG_RUNTIME_DIR"))
 					      : config_.run_directory);
-	(void)run_->remove_stale_runtime_dirs();
+	(void)run->remove_stale_runtime_dirs();
 	if (config_.socket.path.empty())
-		config_.socket.path = run_->path() / "drpc-host.sock";
+		config_.socket.path = run->path() / "drpc-host.sock";
 	if (config_.plugins.runtime_dir.empty())
-		config_.plugins.runtime_dir = run_->make_runtime_dir();
+		config_.plugins.runtime_dir = run->make_runtime_dir();
 }
 
 void Host::load_plugins()
 {
-	drpc::log::info("plugins", "loading plugins from " + directory_->path().string());
-	plugins_->load_all();
+	Lifecycle &plugins = *running_->lifecycle;
+	drpc::log::info("plugins", "loading plugins from " + plugins.plugins_dir().string());
+	plugins.load_all();
 
-	const auto loaded = plugins_->list();
+	const auto loaded = plugins.list();
 	for (const auto &[name, unused] : config_.modules) {
 		const bool found = std::any_of(loaded.begin(), loaded.end(),
 		                               [&](const ModuleRecord &m) { return m.name == name; });
@@ -161,7 +156,7 @@ void Host::load_plugins()
 
 bool Host::stop() noexcept
 {
-	if (stopped_ || !server_)
+	if (stopped_ || !running_)
 		return true;
 	if (drain_failed_)
 		return false;
@@ -169,7 +164,7 @@ bool Host::stop() noexcept
 		drpc::log::info(log_component, "shutting down");
 		notifier_.stopping();
 		const auto deadline = std::chrono::milliseconds(config_.server.shutdown_timeout_ms);
-		if (!server_->shutdown(deadline)) {
+		if (!running_->server->shutdown(deadline)) {
 			drpc::log::error(log_component, "calls were still running after server.shutdown_timeout_ms (" +
 			                                        std::to_string(deadline.count()) +
 			                                        " ms): leaving the plugins loaded");
@@ -177,14 +172,8 @@ bool Host::stop() noexcept
 			return false;
 		}
 		stopped_ = true;
-		watcher_.reset();
-		server_.reset(); // drops the registry's references to the modules
-		const size_t count = plugins_->size();
-		plugins_.reset(); // the last references: each plugin is destroyed and unmapped
-		directory_.reset();
-		loader_.reset();
-		runtime_.reset();
-		run_.reset();
+		const size_t count = running_->lifecycle->size();
+		running_.reset(); // Running's members in reverse: the plugins, the server, the directories
 		drpc::log::info(log_component, "stopped; unloaded " + std::to_string(count) + " plugin(s)");
 	} catch (const std::exception &e) {
 		drpc::log::error(log_component, std::string("shutdown: ") + e.what());
@@ -192,18 +181,18 @@ bool Host::stop() noexcept
 	return true;
 }
 
-PluginManager &Host::plugins()
+Lifecycle &Host::plugins()
 {
-	if (!plugins_)
+	if (!running_ || !running_->lifecycle)
 		throw drpc::Error("host: not started");
-	return *plugins_;
+	return *running_->lifecycle;
 }
 
 const std::filesystem::path &Host::runtime_dir() const
 {
-	if (!runtime_)
+	if (!running_ || !running_->lifecycle)
 		throw drpc::Error("host: not started");
-	return runtime_->path();
+	return running_->lifecycle->runtime_dir();
 }
 
 int Host::run(int signal_fd)
@@ -211,12 +200,8 @@ int Host::run(int signal_fd)
 	for (;;) {
 		// A watched file settling, or a drain to finish, sets the pace.
 		std::chrono::milliseconds timeout(-1);
-		if (watcher_) {
-			if (const auto due = watcher_->next_due())
-				timeout = *due;
-		}
-		if (plugins_->has_draining() && (timeout.count() < 0 || timeout > std::chrono::milliseconds(100)))
-			timeout = std::chrono::milliseconds(100);
+		if (const auto due = running_->lifecycle->next_due())
+			timeout = *due;
 		// Wake now and then to notice a burst ending (memory_trim.hpp).
 		if (timeout.count() < 0 || timeout > idle_trim_.next_sample())
 			timeout = idle_trim_.next_sample();
@@ -229,7 +214,8 @@ int Host::run(int signal_fd)
 
 std::optional<int> Host::run_once(int signal_fd, std::chrono::milliseconds timeout)
 {
-	pollfd ready[2] = {{signal_fd, POLLIN, 0}, {watcher_ ? watcher_->fd() : -1, POLLIN, 0}};
+	Lifecycle &plugins = *running_->lifecycle;
+	pollfd ready[2] = {{signal_fd, POLLIN, 0}, {plugins.watch_fd(), POLLIN, 0}};
 	const int count = ::poll(ready, 2, timeout.count() < 0 ? -1 : static_cast<int>(timeout.count()));
 	if (count < 0 && errno != EINTR)
 		throw drpc::SystemError("host: poll", errno);
@@ -240,26 +226,13 @@ std::optional<int> Host::run_once(int signal_fd, std::chrono::milliseconds timeo
 				return static_cast<int>(info.ssi_signo);
 			drpc::log::info(log_component, "received SIGHUP");
 			notifier_.reloading();
-			plugins_->rescan();
+			plugins.rescan();
 			notifier_.ready(serving_status());
 		}
 	}
-	if (watcher_) {
-		if (count > 0 && (ready[1].revents & POLLIN) != 0)
-			watcher_->read_events();
-		const auto settled = watcher_->take_settled();
-		for (const PluginFileEvent &event : settled) {
-			if (event.kind == PluginFileEvent::Kind::removed)
-				plugins_->file_removed(event.name);
-			else
-				plugins_->file_changed(event.name);
-		}
-		if (!settled.empty())
-			notifier_.status(serving_status());
-	}
-	if (plugins_->has_draining())
-		plugins_->collect();
-	const drpc::ServerStats stats = server_->stats();
+	if (plugins.handle_events(count > 0 && (ready[1].revents & POLLIN) != 0))
+		notifier_.status(serving_status());
+	const drpc::ServerStats stats = running_->server->stats();
 	// Opens, closes and calls: anything that took or freed buffers.
 	(void)idle_trim_.sample(stats.calls_served + 2 * stats.sessions_total - stats.sessions_open);
 	return std::nullopt;
@@ -267,9 +240,9 @@ std::optional<int> Host::run_once(int signal_fd, std::chrono::milliseconds timeo
 
 drpc::DomainSocketServer &Host::server()
 {
-	if (!server_)
+	if (!running_ || !running_->server)
 		throw drpc::Error("host: not started");
-	return *server_;
+	return *running_->server;
 }
 
 } // namespace drpc::host

@@ -1,20 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file host.hpp
 /// The host: a dRPC server whose modules are the plugins of one directory.
-/// It wires the configuration, the runtime directory, the plugin set and a
+/// It wires the configuration, the run directory, the plugin lifecycle and a
 /// drpc::DomainSocketServer together and takes them down in order.
 #pragma once
 
 #include "config.hpp"
 #include "memory_trim.hpp"
-#include "plugin_file.hpp"
-#include "plugin_loader.hpp"
-#include "plugin_manager.hpp"
-#include "plugin_watcher.hpp"
 #include "run_directory.hpp"
-#include "runtime_dir.hpp"
 #include "service_notifier.hpp"
 
+#include <drpc/lifecycle/lifecycle.hpp>
 #include <drpc/server.hpp>
 
 #include <chrono>
@@ -48,7 +44,7 @@ public:
 
 	[[nodiscard]] const HostConfig &config() const noexcept { return config_; }
 	/// The plugins: load, reload, unload, list; valid after start().
-	[[nodiscard]] PluginManager &plugins();
+	[[nodiscard]] Lifecycle &plugins();
 	/// The server; valid after start().
 	[[nodiscard]] drpc::DomainSocketServer &server();
 	/// Where the runtime copies of loaded plugins live; valid after start().
@@ -75,18 +71,20 @@ private:
 	/// WATCHDOG=1 when it is due; returns how long until the next is.
 	std::optional<std::chrono::milliseconds> keep_watchdog();
 
+	/// What runs while the host is started, in the order start() creates
+	/// it; destroyed in reverse, which is the whole teardown once stop() has
+	/// shut the server down: the lifecycle takes the plugins out of the
+	/// server's registry and unloads them, then the server goes, then the
+	/// run directory (where the socket and the runtime copies were).
+	struct Running {
+		std::unique_ptr<RunDirectory> run;
+		std::unique_ptr<drpc::DomainSocketServer> server;
+		std::unique_ptr<Lifecycle> lifecycle;
+	};
+
 	HostConfig config_;
 	std::chrono::steady_clock::time_point started_;
-	// Declared in the order of construction; destroyed in reverse, so the
-	// server lets go of the modules before the plugins unload and the
-	// runtime directory goes last.
-	std::unique_ptr<RunDirectory> run_;
-	std::unique_ptr<RuntimeDir> runtime_;
-	std::unique_ptr<PluginLoader> loader_;
-	std::unique_ptr<PluginDirectory> directory_;
-	std::unique_ptr<PluginManager> plugins_;
-	std::unique_ptr<PluginWatcher> watcher_;
-	std::unique_ptr<drpc::DomainSocketServer> server_;
+	std::unique_ptr<Running> running_;
 	IdleTrim idle_trim_;
 	ServiceNotifier notifier_;
 	std::chrono::steady_clock::time_point next_watchdog_{};

@@ -5,10 +5,9 @@
 /// dRPC call.
 #pragma once
 
-#include "plugin_manager.hpp"
-
 #include "admin.pb.h"
 
+#include <drpc/lifecycle/module_record.hpp>
 #include <drpc/module.hpp>
 
 #include <chrono>

@@ -4,7 +4,6 @@
 #include "admin_module.hpp"
 
 #include "admin_messages.hpp"
-#include "plugin_info.hpp"
 
 #include <drpc/log.hpp>
 
@@ -96,7 +95,7 @@ std::string describe(AdminMethod method, const ChangeRequest &request)
 }
 
 /// Hands a permitted request to the manager; what goes wrong comes back in the operation.
-ModuleOperation perform(PluginManager &manager, AdminMethod method, const ChangeRequest &request)
+ModuleOperation perform(Lifecycle &manager, AdminMethod method, const ChangeRequest &request)
 {
 	try {
 		if (method == AdminMethod::load)
@@ -130,8 +129,8 @@ void log_outcome(const drpc::CallContext &context, const std::string &request, c
 
 } // namespace
 
-AdminModule::AdminModule(PluginManager &manager, StatsSource server_stats, Clock::time_point started)
-	: manager_(manager), server_stats_(std::move(server_stats)), started_(started), host_uid_(::geteuid())
+AdminModule::AdminModule(Lifecycle &plugins, StatsSource server_stats, Clock::time_point started)
+	: plugins_(plugins), server_stats_(std::move(server_stats)), started_(started), host_uid_(::geteuid())
 {
 }
 
@@ -175,9 +174,9 @@ drpc::Status AdminModule::list_modules(const drpc::CallContext &context, std::sp
 
 	admin::ListModulesResponse response;
 	*response.add_modules() = to_message(own_status());
-	for (const ModuleRecord &module : manager_.list())
+	for (const ModuleRecord &module : plugins_.list())
 		*response.add_modules() = to_message(module);
-	for (const ModuleRecord &failed : manager_.failures())
+	for (const ModuleRecord &failed : plugins_.failures())
 		*response.add_failures() = to_failure_message(failed);
 	return encode(response, out);
 }
@@ -197,7 +196,7 @@ drpc::Status AdminModule::stats(const drpc::CallContext &context, std::span<cons
 	response.set_calls_served(server.calls_served);
 	response.set_uptime_ms(static_cast<uint64_t>(
 		std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count()));
-	response.set_modules_loaded(static_cast<uint32_t>(manager_.size()));
+	response.set_modules_loaded(static_cast<uint32_t>(plugins_.size()));
 	return encode(response, out);
 }
 
@@ -224,7 +223,7 @@ drpc::Status AdminModule::change(const drpc::CallContext &context, std::span<con
 	else if (method != AdminMethod::load && is_reserved_id(request->id))
 		operation.error = reserved_refusal(method, request->id);
 	else
-		operation = perform(manager_, method, *request);
+		operation = perform(plugins_, method, *request);
 	log_outcome(context, describe(method, *request), operation, refused);
 	return encode(to_message(operation), out);
 }

@@ -5,9 +5,8 @@
 #pragma once
 
 #include <drpc/lifecycle/access_list.hpp>
-#include "plugin_manager.hpp"
+#include <drpc/lifecycle/lifecycle.hpp>
 #include <drpc/lifecycle/reserved_ids.hpp>
-
 #include <drpc/module.hpp>
 #include <drpc/server.hpp>
 
@@ -48,7 +47,7 @@ public:
 
 	/// `manager` must outlive the module. `started` is when the host started,
 	/// for uptime and for the admin module's own "loaded since".
-	AdminModule(PluginManager &manager, StatsSource server_stats, Clock::time_point started = Clock::now());
+	AdminModule(Lifecycle &plugins, StatsSource server_stats, Clock::time_point started = Clock::now());
 
 	[[nodiscard]] int32_t id() const noexcept override { return admin_module_id; }
 	[[nodiscard]] std::string name() const override { return "admin"; }
@@ -73,7 +72,7 @@ private:
 	[[nodiscard]] std::string refusal(const drpc::CallContext &context) const;
 	[[nodiscard]] ModuleRecord own_status() const;
 
-	PluginManager &manager_;
+	Lifecycle &plugins_;
 	const StatsSource server_stats_;
 	const Clock::time_point started_;
 	const uid_t host_uid_;

@@ -4,6 +4,7 @@
 /// whether the plugin runs in the host's process or in a worker of its own.
 #pragma once
 
+#include <drpc/lifecycle/module_record.hpp>
 #include <drpc/module.hpp>
 #include <drpc/plugin.h>
 
@@ -11,18 +12,8 @@
 #include <filesystem>
 #include <span>
 #include <string>
-#include <string_view>
 
 namespace drpc::host {
-
-/// Where a plugin's code runs.
-enum class Isolation {
-	in_process, ///< mapped into the host (PluginModule)
-	process,    ///< in a worker process of its own
-};
-
-/// "in-process" or "process", as listings show it.
-[[nodiscard]] std::string_view isolation_name(Isolation isolation) noexcept;
 
 /// A module loaded from one plugin file, as one generation of that file.
 class HostedModule : public drpc::Module {

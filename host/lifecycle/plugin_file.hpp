@@ -7,6 +7,7 @@
 
 #include "runtime_dir.hpp"
 
+#include <drpc/lifecycle/lifecycle.hpp>
 #include <drpc/unique_fd.hpp>
 
 #include <cstdint>
@@ -17,10 +18,6 @@
 #include <vector>
 
 namespace drpc::host {
-
-/// Plugin files larger than this are refused rather than copied, unless
-/// plugins.max_file_bytes says otherwise.
-inline constexpr uint64_t max_plugin_file_bytes = uint64_t{64} << 20;
 
 /// The plugins directory, opened once; plugin files are opened relative to
 /// the descriptor, so renaming the directory mid-scan changes nothing.

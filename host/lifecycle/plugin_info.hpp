@@ -4,6 +4,7 @@
 /// trusts before any of the plugin's code has run.
 #pragma once
 
+#include <drpc/lifecycle/module_record.hpp>
 #include <drpc/plugin.h>
 
 #include <cstdint>
@@ -22,10 +23,6 @@ namespace drpc::host {
 /// Checks an info record already in memory (the same checks as above, bar
 /// the ELF ones). Throws drpc::Error.
 void check_plugin_info(const drpc_plugin_info &info);
-
-/// `1000` for ordinary IDs, `0x7FFF0000` for those at the top of the range,
-/// where hexadecimal is how they are documented.
-[[nodiscard]] std::string format_module_id(int32_t id);
 
 /// The message a plugin wrote into `error`, even when it left it unterminated
 /// or empty.

@@ -5,10 +5,11 @@
 /// check its descriptor and create the instance.
 #pragma once
 
-#include <drpc/lifecycle/access_list.hpp>
 #include "plugin_file.hpp"
 #include "plugin_module.hpp"
 #include "runtime_dir.hpp"
+#include <drpc/lifecycle/access_list.hpp>
+#include <drpc/lifecycle/lifecycle.hpp>
 
 #include <drpc/plugin.h>
 
@@ -23,9 +24,6 @@
 #include <string_view>
 
 namespace drpc::host {
-
-/// Module config objects as JSON text, by module name.
-using ModuleConfigs = std::map<std::string, std::string, std::less<>>;
 
 /// What came of one attempt to load a file.
 struct LoadResult {

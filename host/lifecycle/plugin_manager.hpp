@@ -20,6 +20,8 @@
 #include "plugin_loader.hpp"
 #include "plugin_table.hpp"
 
+#include <drpc/lifecycle/module_record.hpp>
+
 #include <drpc/module_registry.hpp>
 
 #include <chrono>
@@ -32,13 +34,6 @@
 #include <vector>
 
 namespace drpc::host {
-
-/// The outcome of load(), unload() and reload().
-struct ModuleOperation {
-	bool ok = false;
-	std::string error;                  ///< why not, when !ok
-	std::optional<ModuleRecord> module; ///< the module as it is afterwards
-};
 
 class PluginManager {
 public:

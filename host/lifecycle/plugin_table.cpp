@@ -45,8 +45,16 @@ bool FileIdentity::operator==(const FileIdentity &other) const noexcept
 
 PluginTable::~PluginTable()
 {
-	// The server (and its registry) is gone: no call can run. Each module's
-	// last reference goes here, which destroys its instance, then unmaps it.
+	// No call can run any more (the server has shut down). Out of the
+	// registry, each module's last reference goes here: its instance is
+	// destroyed, then its code unmapped.
+	for (const Serving &serving : serving_) {
+		try {
+			(void)registry_.remove(serving.record.id);
+		} catch (const std::exception &) {
+			// Not registered: nothing to take out.
+		}
+	}
 	serving_.clear();
 	draining_.clear();
 }

@@ -8,6 +8,8 @@
 
 #include "hosted_module.hpp"
 
+#include <drpc/lifecycle/module_record.hpp>
+
 #include <drpc/module_registry.hpp>
 #include <drpc/plugin.h>
 
@@ -24,56 +26,12 @@
 
 namespace drpc::host {
 
-/// Where a module is in its life.
-enum class ModuleState {
-	serving,  ///< registered: calls reach it
-	draining, ///< retired; calls still running past the drain deadline
-	pinned,   ///< unloaded, but the dynamic loader kept its copy mapped
-	failed,   ///< its file was refused and serves nothing
-	unloaded, ///< gone (only in the answer to an unload)
-	builtin,  ///< built into the host (the admin module)
-};
-
-/// "serving", "draining", ...: the one place states become text.
-[[nodiscard]] std::string_view state_name(ModuleState state) noexcept;
-
-/// What tells a changed file from the one that was loaded.
-struct FileIdentity {
-	dev_t device = 0;
-	ino_t inode = 0;
-	off_t size = 0;
-	timespec mtime{};
-
-	/// The identity of `path` now; all zero when it cannot be read.
-	[[nodiscard]] static FileIdentity of(const std::filesystem::path &path) noexcept;
-	[[nodiscard]] bool operator==(const FileIdentity &other) const noexcept;
-};
-
-/// One row of the table, as listings show it.
-struct ModuleRecord {
-	int32_t id = 0;
-	std::string name;
-	std::string version;
-	std::filesystem::path source; ///< the file in the plugins directory
-	FileIdentity file;            ///< of `source` when it was loaded
-	uint64_t generation = 0;      ///< 1 for a file's first load, +1 per later successful one
-	ModuleState state = ModuleState::serving;
-	/// When it began serving; for a failed file, when it was refused.
-	std::chrono::system_clock::time_point loaded_since;
-	uint64_t calls_served = 0;
-	uint64_t failures = 0;       ///< calls answered with a status other than SUCCESS
-	std::string last_load_error; ///< why the newest attempt to (re)load it failed
-	Isolation isolation = Isolation::in_process;
-	uint64_t crashes = 0;   ///< of its worker process (isolation "process")
-	uint64_t restarts = 0;  ///< of its worker process
-	std::string last_cause; ///< why its worker last ended
-};
-
 class PluginTable {
 public:
 	/// `registry` must outlive the table.
 	explicit PluginTable(drpc::ModuleRegistry &registry) noexcept : registry_(registry) {}
-	/// Destroys the instances, then unmaps: no call may run any more.
+	/// Takes every module out of the registry and destroys it, then unmaps
+	/// it: no call may run any more.
 	~PluginTable();
 	PluginTable(const PluginTable &) = delete;
 	PluginTable &operator=(const PluginTable &) = delete;

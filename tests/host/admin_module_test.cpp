@@ -5,10 +5,10 @@
 
 #include <admin_messages.hpp>
 #include <admin_module.hpp>
+#include <drpc/lifecycle/reserved_ids.hpp>
 #include <plugin_file.hpp>
 #include <plugin_loader.hpp>
 #include <plugin_manager.hpp>
-#include <drpc/lifecycle/reserved_ids.hpp>
 #include <runtime_dir.hpp>
 
 #include "admin.pb.h"
@@ -56,11 +56,8 @@ uid_t stranger_uid() { return ::geteuid() == 4711 ? 4712 : 4711; }
 /// A plugins directory with a manager over it and the admin module in front.
 struct Fixture {
 	host_test::TempDir dir;
-	drpc::host::RuntimeDir runtime{{}, true};
-	drpc::host::PluginLoader loader{runtime, {}};
-	drpc::host::PluginDirectory directory{dir.path(), true};
 	drpc::ModuleRegistry registry;
-	drpc::host::PluginManager manager{loader, directory, registry, 5s};
+	drpc::host::Lifecycle manager{{.plugins_dir = dir.path(), .watch = false}, registry};
 	drpc::ServerStats server_stats{
 		.sessions_open = 2, .sessions_total = 5, .sessions_refused = 1, .calls_served = 17};
 	AdminModule admin{manager, [this] { return server_stats; }, std::chrono::steady_clock::now() - 1500ms};

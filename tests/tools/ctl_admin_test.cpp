@@ -6,13 +6,10 @@
 #include "ctl_support.hpp"
 
 #include <admin_module.hpp>
-#include <plugin_file.hpp>
-#include <plugin_loader.hpp>
-#include <plugin_manager.hpp>
-#include <runtime_dir.hpp>
 
 #include "admin.pb.h"
 
+#include <drpc/lifecycle/lifecycle.hpp>
 #include <drpc/log.hpp>
 #include <drpc/server.hpp>
 
@@ -134,11 +131,8 @@ struct HostFixture {
 	ctl_test::TempDir dir;
 	std::string socket = (dir.path() / "drpc.sock").string();
 	std::filesystem::path plugins = dir.path() / "plugins";
-	std::unique_ptr<drpc::host::RuntimeDir> runtime;
-	std::unique_ptr<drpc::host::PluginLoader> loader;
-	std::unique_ptr<drpc::host::PluginDirectory> directory;
 	drpc::DomainSocketServer server{socket, 0600};
-	std::unique_ptr<drpc::host::PluginManager> manager;
+	std::unique_ptr<drpc::host::Lifecycle> manager;
 
 	HostFixture()
 	{
@@ -146,10 +140,8 @@ struct HostFixture {
 		std::filesystem::create_directory(plugins);
 		std::filesystem::permissions(plugins, std::filesystem::perms::owner_all);
 		install("good");
-		runtime = std::make_unique<drpc::host::RuntimeDir>(std::filesystem::path(), true);
-		loader = std::make_unique<drpc::host::PluginLoader>(*runtime, drpc::host::ModuleConfigs{});
-		directory = std::make_unique<drpc::host::PluginDirectory>(plugins, true);
-		manager = std::make_unique<drpc::host::PluginManager>(*loader, *directory, server.modules(), 5s);
+		manager = std::make_unique<drpc::host::Lifecycle>(
+			drpc::host::LifecycleOptions{.plugins_dir = plugins, .watch = false}, server.modules());
 		manager->load_all();
 		server.register_module(
 			std::make_shared<drpc::host::AdminModule>(*manager, [this] { return server.stats(); }));

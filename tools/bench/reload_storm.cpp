@@ -40,9 +40,9 @@ std::string format(const char *pattern, double value)
 }
 
 /// What the host says of the storm module: its generation and last refusal.
-void note_module(host::Host &host, StormResult &result)
+void note_module(host::Lifecycle &plugins, StormResult &result)
 {
-	for (const host::ModuleRecord &module : host.plugins().list()) {
+	for (const host::ModuleRecord &module : plugins.list()) {
 		if (module.id == storm_module_id && module.state == host::ModuleState::serving) {
 			result.final_generation = module.generation;
 			result.last_load_error = module.last_load_error;
@@ -63,7 +63,7 @@ void storm(const StormOptions &options, StormHost &server, BuildProbe &probe, St
 			const std::optional<Clock::time_point> answered =
 				probe.wait_for(next, renamed, renamed + reload_deadline);
 			if (!answered) {
-				note_module(server.host(), result);
+				note_module(server.plugins(), result);
 				std::string why = "reload " + std::to_string(i + 1) + ": build " + letter(next) +
 				                  " did not answer within " + std::to_string(reload_deadline.count()) +
 				                  " s";
@@ -91,7 +91,7 @@ void storm(const StormOptions &options, StormHost &server, BuildProbe &probe, St
 			std::this_thread::sleep_for(settle_poll);
 		}
 		result.fds_after = count_open_fds();
-		note_module(server.host(), result);
+		note_module(server.plugins(), result);
 	} catch (const std::exception &e) {
 		if (result.error.empty())
 			result.error = std::string("storm: ") + e.what();

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdexcept>
 #include <sys/statvfs.h>
 #include <system_error>
@@ -14,9 +15,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// Bounds how late the loop notices a settled file: Host::run() would sleep
-/// exactly until then, but its watcher's schedule is not ours to read.
+/// Bounds how late the loop notices a settled file, whatever
+/// Lifecycle::next_due() says (it is the storm's pace that is measured).
 constexpr std::chrono::milliseconds loop_tick{2};
+
+/// As drpc-host's server.shutdown_timeout_ms default.
+constexpr std::chrono::milliseconds shutdown_timeout{5000};
 
 constexpr std::string_view installed_name = "storm.so";
 /// Hidden and ".tmp": the watcher ignores the copy until it is renamed.
@@ -41,15 +45,9 @@ fs::path scratch_base()
 	return "/tmp";
 }
 
-host::HostConfig storm_config(const fs::path &plugins, const fs::path &socket, const fs::path &runtime)
+host::LifecycleOptions storm_options(const fs::path &plugins, const fs::path &runtime)
 {
-	host::HostConfig config;
-	config.socket.path = socket;
-	config.plugins.directory = plugins;
-	config.plugins.runtime_dir = runtime;
-	config.plugins.watch = true;
-	config.plugins.strict_permissions = true;
-	return config;
+	return {.plugins_dir = plugins, .runtime_dir = runtime, .strict_permissions = true, .watch = true};
 }
 
 void copy_plugin(const fs::path &from, const fs::path &to)
@@ -66,7 +64,7 @@ StormHost::StormHost(const fs::path &builds_dir, StormBuild first)
 	  plugins_dir_(dir_.path() / "plugins"),
 	  socket_path_(dir_.path() / "host.sock"),
 	  runtime_dir_(dir_.path() / "runtime"),
-	  host_(storm_config(plugins_dir_, socket_path_, runtime_dir_))
+	  server_(socket_path_, 0600)
 {
 	for (const StormBuild build : {StormBuild::a, StormBuild::b}) {
 		if (!fs::is_regular_file(build_path(build)))
@@ -83,10 +81,12 @@ StormHost::StormHost(const fs::path &builds_dir, StormBuild first)
 	wake_read_.reset(ends[0]);
 	wake_write_.reset(ends[1]);
 
-	host_.start();
-	if (host_.plugins().size() != 1)
-		throw std::runtime_error("the storm host serves " + std::to_string(host_.plugins().size()) +
+	plugins_ = std::make_unique<host::Lifecycle>(storm_options(plugins_dir_, runtime_dir_), server_.modules());
+	plugins_->load_all();
+	if (plugins_->size() != 1)
+		throw std::runtime_error("the storm host serves " + std::to_string(plugins_->size()) +
 		                         " plugin(s) from " + plugins_dir_.string() + ", expected storm.so alone");
+	server_.start();
 	loop_ = std::thread(&StormHost::event_loop, this);
 }
 
@@ -110,8 +110,13 @@ void StormHost::event_loop() noexcept
 {
 	try {
 		while (!stopping_.load()) {
-			if (host_.run_once(wake_read_.get(), loop_tick))
-				break; // nothing writes to the pipe, but a stop request is one
+			pollfd ready[2] = {{wake_read_.get(), POLLIN, 0}, {plugins_->watch_fd(), POLLIN, 0}};
+			const int count = ::poll(ready, 2, static_cast<int>(loop_tick.count()));
+			if (count < 0 && errno != EINTR)
+				throw std::system_error(errno, std::generic_category(), "poll");
+			if (count > 0 && ready[0].revents != 0)
+				break; // the write end closed: a stop request
+			(void)plugins_->handle_events(count > 0 && (ready[1].revents & POLLIN) != 0);
 		}
 	} catch (const std::exception &e) {
 		const std::lock_guard lock(error_mutex_);
@@ -131,10 +136,12 @@ void StormHost::stop() noexcept
 		return;
 	stopped_ = true;
 	stopping_.store(true);
-	wake_write_.reset(); // the read end polls as hung up: run_once returns at once
+	wake_write_.reset(); // the read end polls as hung up: the loop ends at once
 	if (loop_.joinable())
 		loop_.join();
-	(void)host_.stop();
+	if (!server_.shutdown(shutdown_timeout))
+		(void)plugins_.release(); // calls still run in plugin code: it must stay mapped
+	plugins_.reset();
 }
 
 } // namespace drpc::bench
