@@ -4,7 +4,7 @@
 
 #include "activated_socket.hpp"
 #include "admin_module.hpp"
-#include "file_permissions.hpp"
+#include <drpc/lifecycle/file_permissions.hpp>
 
 #include <drpc/error.hpp>
 #include <drpc/log.hpp>

@@ -6,9 +6,9 @@
 #pragma once
 
 #include "config.hpp"
-#include "memory_trim.hpp"
 #include "run_directory.hpp"
 #include "service_notifier.hpp"
+#include <drpc/lifecycle/memory_trim.hpp>
 
 #include <drpc/lifecycle/lifecycle.hpp>
 #include <drpc/server.hpp>

@@ -3,9 +3,9 @@
 // dead hosts left in it.
 #include "run_directory.hpp"
 
-#include "directory_entries.hpp"
+#include <drpc/lifecycle/directory_entries.hpp>
 
-#include "file_permissions.hpp"
+#include <drpc/lifecycle/file_permissions.hpp>
 
 #include <drpc/error.hpp>
 #include <drpc/log.hpp>

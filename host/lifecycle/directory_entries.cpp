@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Listing a directory held open by descriptor.
-#include "directory_entries.hpp"
+#include <drpc/lifecycle/directory_entries.hpp>
 
 #include <drpc/error.hpp>
 #include <drpc/unique_fd.hpp>

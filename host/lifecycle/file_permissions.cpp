@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Ownership and mode checks on files and directories the host trusts.
-#include "file_permissions.hpp"
+#include <drpc/lifecycle/file_permissions.hpp>
 
 #include <cstdio>
 #include <unistd.h>

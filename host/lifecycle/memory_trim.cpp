@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // malloc_trim at quiet moments, and the RSS figure that shows it worked.
-#include "memory_trim.hpp"
+#include <drpc/lifecycle/memory_trim.hpp>
 
 #include <drpc/log.hpp>
 

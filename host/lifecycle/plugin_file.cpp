@@ -2,12 +2,12 @@
 // Opening, checking and copying plugin files out of the plugins directory.
 #include "plugin_file.hpp"
 
-#include "directory_entries.hpp"
 #include "plugin_names.hpp"
 #include "sparse_copy.hpp"
 #include "write_lease.hpp"
+#include <drpc/lifecycle/directory_entries.hpp>
 
-#include "file_permissions.hpp"
+#include <drpc/lifecycle/file_permissions.hpp>
 
 #include <drpc/error.hpp>
 #include <drpc/unique_fd.hpp>

@@ -2,9 +2,9 @@
 // Loading, reloading and unloading plugins while the host serves.
 #include "plugin_manager.hpp"
 
-#include "memory_trim.hpp"
 #include "plugin_info.hpp"
 #include "plugin_names.hpp"
+#include <drpc/lifecycle/memory_trim.hpp>
 #include <drpc/lifecycle/reserved_ids.hpp>
 
 #include <drpc/error.hpp>

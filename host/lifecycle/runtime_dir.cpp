@@ -2,9 +2,9 @@
 // The runtime directory: creating, locking, checking and emptying it.
 #include "runtime_dir.hpp"
 
-#include "directory_entries.hpp"
+#include <drpc/lifecycle/directory_entries.hpp>
 
-#include "file_permissions.hpp"
+#include <drpc/lifecycle/file_permissions.hpp>
 
 #include <drpc/error.hpp>
 #include <drpc/log.hpp>

@@ -6,7 +6,7 @@
 #include "host_support.hpp"
 #include "reload_support.hpp"
 
-#include <memory_trim.hpp>
+#include <drpc/lifecycle/memory_trim.hpp>
 
 #include "admin.pb.h"
 #include "kv.pb.h"
