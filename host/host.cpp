@@ -6,6 +6,7 @@
 #include "admin_module.hpp"
 #include <drpc/lifecycle/file_permissions.hpp>
 
+#include <drpc/client.hpp>
 #include <drpc/error.hpp>
 #include <drpc/log.hpp>
 
@@ -44,6 +45,24 @@ drpc::ServerOptions server_options(const HostConfig &config)
 	};
 }
 
+/// Refuses a socket path where a server already listens, before any plugin
+/// is loaded: a second host on a taken socket fails at once and runs no
+/// plugin code. A stale or foreign file is left to the server's own rules.
+void check_socket_free(const std::filesystem::path &path)
+{
+	std::error_code error;
+	if (!std::filesystem::is_socket(path, error))
+		return;
+	drpc::ClientConnection probe(path);
+	try {
+		probe.connect();
+	} catch (const std::exception &) {
+		return;
+	}
+	throw drpc::Error("socket " + path.string() +
+	                  ": socket in use: another server is listening there (no plugin was loaded)");
+}
+
 } // namespace
 
 Host::Host(HostConfig config) : config_(std::move(config)), started_(std::chrono::steady_clock::now()) {}
@@ -69,6 +88,8 @@ void Host::start()
 		if (const auto activated = take_activated_socket()) {
 			options.listen_fd = activated->fd;
 			options.socket_path = config_.socket.path = activated->path;
+		} else {
+			check_socket_free(config_.socket.path);
 		}
 		running_->server = std::make_unique<drpc::DomainSocketServer>(std::move(options));
 		running_->lifecycle = std::make_unique<Lifecycle>(

@@ -107,7 +107,7 @@ public:
 			stopping_.store(true);
 			detail::interrupt_accept(listener_); // wakes accept()
 			accept_thread_.join();
-			detail::remove_socket_file(options_.socket_path, listener_);
+			socket_outcome_ = detail::remove_socket_file(options_.socket_path, listener_);
 			listener_.fd.reset();
 			listener_closed_ = true;
 		}
@@ -142,8 +142,7 @@ public:
 		parker_.stop();
 		threads_.stop();
 		stopped_ = true;
-		log::info("server", (listener_.adopted ? "stopped; left the adopted socket " : "stopped; removed ") +
-		                            options_.socket_path.string());
+		log::info("server", "stopped; " + socket_outcome_);
 		return true;
 	}
 
@@ -337,6 +336,7 @@ private:
 	bool started_ = false;
 	bool stopped_ = false;
 	bool listener_closed_ = false;
+	std::string socket_outcome_; // what shutdown did with the socket file, for its log line
 
 	std::mutex sessions_mutex_;
 	std::condition_variable sessions_changed_;

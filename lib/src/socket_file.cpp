@@ -132,17 +132,23 @@ void interrupt_accept(const ListeningSocket &socket) noexcept
 	::close(fd);
 }
 
-void remove_socket_file(const std::filesystem::path &path, const ListeningSocket &socket) noexcept
+std::string remove_socket_file(const std::filesystem::path &path, const ListeningSocket &socket) noexcept
 {
-	if (socket.adopted)
-		return;
-	struct stat info {};
-	if (::lstat(path.c_str(), &info) != 0)
-		return;
-	// Someone else's socket now stands there (e.g. a newer server): leave it.
-	if (info.st_dev != socket.device || info.st_ino != socket.inode)
-		return;
-	::unlink(path.c_str());
+	try {
+		if (socket.adopted)
+			return "left the adopted socket " + path.string();
+		struct stat info {};
+		if (::lstat(path.c_str(), &info) != 0)
+			return "left " + path.string() + ": already gone (" + std::strerror(errno) + ")";
+		// Someone else's socket now stands there (e.g. a newer server): leave it.
+		if (info.st_dev != socket.device || info.st_ino != socket.inode)
+			return "left " + path.string() + ": another file replaced our socket there";
+		if (::unlink(path.c_str()) != 0)
+			return "could not remove " + path.string() + ": " + std::strerror(errno);
+		return "removed " + path.string();
+	} catch (...) {
+		return "socket file " + path.string(); // out of memory for the text: say little
+	}
 }
 
 } // namespace drpc::detail

@@ -7,6 +7,7 @@
 #include "unix_socket.hpp"
 
 #include <filesystem>
+#include <string>
 #include <sys/types.h>
 
 namespace drpc::detail {
@@ -40,7 +41,9 @@ struct ListeningSocket {
 /// to it is made and closed instead.
 void interrupt_accept(const ListeningSocket &socket) noexcept;
 
-/// Removes the socket file at `path` if it is still the one `socket` created.
-void remove_socket_file(const std::filesystem::path &path, const ListeningSocket &socket) noexcept;
+/// Removes the socket file at `path` if it is still the one `socket`
+/// created. Returns what was done, for the log: "removed PATH", "left the
+/// adopted socket PATH", "left PATH: another socket replaced ours", ...
+[[nodiscard]] std::string remove_socket_file(const std::filesystem::path &path, const ListeningSocket &socket) noexcept;
 
 } // namespace drpc::detail

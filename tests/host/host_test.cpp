@@ -8,6 +8,7 @@
 
 #include <drpc/client.hpp>
 #include <drpc/error.hpp>
+#include <drpc/server.hpp>
 
 #include <doctest/doctest.h>
 
@@ -93,6 +94,7 @@ TEST_CASE("host: serves a plugin over the socket and shuts down cleanly")
 	CHECK_FALSE(log.find({"host", "serving 1 module(s) on " + setup.socket.string()}).empty());
 	CHECK_FALSE(log.find({"loaded module 4242 (good 1.2.3) from " + (setup.plugins / "good.so").string()}).empty());
 	CHECK_FALSE(log.find({"unloaded 1 plugin(s)"}).empty());
+	CHECK_FALSE(log.find({"server", "stopped; removed " + setup.socket.string()}).empty());
 }
 
 TEST_CASE("host: strict permissions refuse a group-writable plugin; the host still serves")
@@ -125,9 +127,34 @@ TEST_CASE("host: a live socket is not taken over")
 	Setup setup;
 	drpc::host::Host first(setup.config());
 	first.start();
+	const size_t loads = log.lines().size();
 	drpc::host::Host second(setup.config());
-	CHECK_THROWS_AS(second.start(), drpc::Error);
+	CHECK_THROWS_WITH_AS(second.start(), doctest::Contains("socket in use"), drpc::Error);
+	// It failed before loading anything: not one plugins line after the first host's.
+	const std::vector<std::string> lines = log.lines();
+	for (size_t i = loads; i < lines.size(); ++i)
+		CHECK(lines[i].find("plugins:") == std::string::npos);
 	CHECK(call(setup.socket, 4242, 0, "still first").body() == "still first");
+}
+
+TEST_CASE("host: a socket file replaced by someone else is left alone, and the log says so")
+{
+	host_test::LogCapture log(drpc::log::Level::info);
+	Setup setup;
+	drpc::host::Host host(setup.config());
+	host.start();
+	// Another server's socket renamed over ours (as a newer host would).
+	const std::filesystem::path other = setup.dir / "other.sock";
+	drpc::DomainSocketServer newer(other, 0600);
+	newer.start();
+	std::filesystem::rename(other, setup.socket);
+	CHECK(host.stop());
+	CHECK(std::filesystem::is_socket(setup.socket));
+	CHECK(log.find({"stopped; removed"}).empty());
+	CHECK_FALSE(
+		log.find({"server", "stopped; left " + setup.socket.string() + ": another file replaced our socket"})
+			.empty());
+	newer.shutdown();
 }
 
 TEST_CASE("drpc-host: usage, version and exit statuses")
