@@ -204,4 +204,25 @@ std::vector<std::string> needed_libraries(std::span<const uint8_t> image)
 	return needed;
 }
 
+size_t exported_symbol_count(std::span<const uint8_t> image)
+{
+	const auto symbols = find_section(image, ".dynsym");
+	if (!symbols)
+		return 0;
+	if (symbols->size() % sizeof(Elf64_Sym) != 0)
+		malformed(".dynsym section size " + std::to_string(symbols->size()) + " is not a multiple of " +
+		          std::to_string(sizeof(Elf64_Sym)));
+	size_t count = 0;
+	// Entry 0 is the null symbol.
+	for (size_t offset = sizeof(Elf64_Sym); offset < symbols->size(); offset += sizeof(Elf64_Sym)) {
+		const auto symbol = read_at<Elf64_Sym>(*symbols, offset, ".dynsym entry");
+		const unsigned binding = ELF64_ST_BIND(symbol.st_info);
+		const bool visible = ELF64_ST_VISIBILITY(symbol.st_other) != STV_HIDDEN &&
+		                     ELF64_ST_VISIBILITY(symbol.st_other) != STV_INTERNAL;
+		if (symbol.st_shndx != SHN_UNDEF && (binding == STB_GLOBAL || binding == STB_WEAK) && visible)
+			++count;
+	}
+	return count;
+}
+
 } // namespace drpc::host::elf

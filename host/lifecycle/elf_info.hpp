@@ -49,4 +49,9 @@ namespace drpc::host::elf {
 /// section. Throws ElfError.
 [[nodiscard]] std::vector<std::string> needed_libraries(std::span<const uint8_t> image);
 
+/// How many symbols `image` exports to the dynamic loader: the entries of
+/// .dynsym that are defined and global or weak, not hidden; 0 when it has
+/// no .dynsym section. Throws ElfError.
+[[nodiscard]] size_t exported_symbol_count(std::span<const uint8_t> image);
+
 } // namespace drpc::host::elf

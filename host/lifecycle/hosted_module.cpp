@@ -6,17 +6,6 @@
 
 namespace drpc::host {
 
-std::string_view isolation_name(Isolation isolation) noexcept
-{
-	switch (isolation) {
-	case Isolation::in_process:
-		return "in-process";
-	case Isolation::process:
-		return "process";
-	}
-	return "unknown";
-}
-
 std::string HostedModule::describe() const
 {
 	return drpc::host::describe(info()) + " from " + source().string() + ", generation " +

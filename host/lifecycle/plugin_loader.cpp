@@ -145,6 +145,7 @@ LoadResult PluginLoader::load(const PluginDirectory &directory, std::string_view
 			result.info = read_plugin_info(view.bytes());
 			if (!policy.allow_full_protobuf)
 				refuse_full_protobuf(view.bytes());
+			warn_of_exports(name, view.bytes());
 		}
 		copy.close();
 		if (admit) {
@@ -161,6 +162,23 @@ LoadResult PluginLoader::load(const PluginDirectory &directory, std::string_view
 		result.error = e.what();
 	}
 	return result;
+}
+
+void PluginLoader::warn_of_exports(std::string_view name, std::span<const uint8_t> image)
+{
+	const size_t exported = elf::exported_symbol_count(image);
+	if (exported <= max_quiet_exports)
+		return;
+	{
+		const std::lock_guard lock(generations_mutex_);
+		if (!export_warned_.emplace(name).second)
+			return; // once per file name: every reload would say the same
+	}
+	drpc::log::warn(log_component,
+	                drpc::log::untrusted(std::string(name)) + " exports " + std::to_string(exported) +
+	                        " dynamic symbols (more than " + std::to_string(max_quiet_exports) +
+	                        "): any of them may clash with another plugin's or the host's; build it with "
+	                        "drpc_plugin_dep, whose export map keeps " DRPC_PLUGIN_ENTRY_SYMBOL " alone");
 }
 
 std::shared_ptr<HostedModule> PluginLoader::map_and_create(LoadResult &result, RuntimeFile copy)

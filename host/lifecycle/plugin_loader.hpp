@@ -20,6 +20,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -74,7 +76,12 @@ public:
 	/// The access lists given to modules loaded from now on, by module name.
 	void set_access_lists(const AccessLists &lists);
 
+	/// More exported dynamic symbols than this earn a plugin a warning.
+	static constexpr size_t max_quiet_exports = 8;
+
 private:
+	/// Warns, once per file name, of a plugin exporting many dynamic symbols.
+	void warn_of_exports(std::string_view name, std::span<const uint8_t> image);
 	/// The one step that makes a checked, admitted file the module serving
 	/// it (here: mapped into this process); the rest of the lifecycle sees
 	/// only HostedModule, so a module of another kind is made here too.
@@ -92,6 +99,7 @@ private:
 	};
 	std::mutex generations_mutex_;
 	std::map<std::string, Counts, std::less<>> counts_;
+	std::set<std::string, std::less<>> export_warned_; // guarded by generations_mutex_
 };
 
 } // namespace drpc::host

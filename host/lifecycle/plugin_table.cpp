@@ -6,42 +6,8 @@
 #include <drpc/lifecycle/reserved_ids.hpp>
 
 #include <algorithm>
-#include <sys/stat.h>
 
 namespace drpc::host {
-
-std::string_view state_name(ModuleState state) noexcept
-{
-	switch (state) {
-	case ModuleState::serving:
-		return "serving";
-	case ModuleState::draining:
-		return "draining";
-	case ModuleState::pinned:
-		return "pinned";
-	case ModuleState::failed:
-		return "failed";
-	case ModuleState::unloaded:
-		return "unloaded";
-	case ModuleState::builtin:
-		return "builtin";
-	}
-	return "unknown";
-}
-
-FileIdentity FileIdentity::of(const std::filesystem::path &path) noexcept
-{
-	struct stat info {};
-	if (::stat(path.c_str(), &info) != 0)
-		return {};
-	return {info.st_dev, info.st_ino, info.st_size, info.st_mtim};
-}
-
-bool FileIdentity::operator==(const FileIdentity &other) const noexcept
-{
-	return device == other.device && inode == other.inode && size == other.size &&
-	       mtime.tv_sec == other.mtime.tv_sec && mtime.tv_nsec == other.mtime.tv_nsec;
-}
 
 PluginTable::~PluginTable()
 {

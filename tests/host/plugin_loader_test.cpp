@@ -450,3 +450,32 @@ TEST_CASE("loader: a new generation of a file already served is admitted, the sa
 	CHECK(again.module->generation == 2);
 	CHECK(plugins.modules().size() == 1);
 }
+
+TEST_CASE("loader: a plugin exporting many dynamic symbols loads, with one warning naming the count")
+{
+	host_test::LogCapture log;
+	Plugins plugins;
+	plugins.install("chatty");
+	plugins.install("good");
+	plugins.load();
+	CHECK(plugins.find(4900));
+	CHECK(plugins.find(4242));
+	const auto warnings = [&] {
+		size_t count = 0;
+		for (const std::string &line : log.lines())
+			count += line.find("dynamic symbols (more than 8)") != std::string::npos ? 1 : 0;
+		return count;
+	};
+	const std::string warning =
+		log.find({"WARN", "plugins", "chatty.so exports ", "dynamic symbols (more than 8)", "drpc_plugin_dep"});
+	INFO("warning: ", warning);
+	CHECK_FALSE(warning.empty());
+	CHECK(log.find({"good.so exports"}).empty());
+	CHECK(warnings() == 1);
+
+	SUBCASE("a reload does not say it again")
+	{
+		REQUIRE(plugins.manager->reload(4900).ok);
+		CHECK(warnings() == 1);
+	}
+}

@@ -19,17 +19,7 @@ static const drpc_plugin_info other_info = {
 
 [[gnu::visibility("default")]] const drpc_plugin *drpc_plugin_entry(void)
 {
-	static const drpc_plugin descriptor = {
-		DRPC_PLUGIN_ABI_VERSION,
-		sizeof(drpc_plugin),
-		&other_info,
-		raw_plugin::create,
-		raw_plugin::destroy,
-		raw_plugin::call,
-		nullptr,
-		nullptr,
-		nullptr, // call_with_error
-	};
+	static const drpc_plugin descriptor = raw_plugin::descriptor(&other_info);
 	return &descriptor;
 }
 

@@ -22,6 +22,15 @@ inline int32_t call(void *, const drpc_call_info *, const uint8_t *, uint64_t, d
 	return DRPC_STATUS_SUCCESS;
 }
 
+/// A descriptor of the functions above for `info`, speaking `abi_version`.
+constexpr drpc_plugin descriptor(const drpc_plugin_info *info, uint32_t abi_version = DRPC_PLUGIN_ABI_VERSION)
+{
+	return {
+		abi_version, sizeof(drpc_plugin), info, create, destroy, call, nullptr, nullptr,
+		nullptr, // call_with_error
+	};
+}
+
 } // namespace raw_plugin
 
 /// Sets DRPC_TEST_RAN_<tag>=1 when the library's constructors run.

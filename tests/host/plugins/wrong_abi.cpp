@@ -13,17 +13,7 @@ extern "C" {
 
 [[gnu::visibility("default")]] const drpc_plugin *drpc_plugin_entry(void)
 {
-	static const drpc_plugin descriptor = {
-		999,
-		sizeof(drpc_plugin),
-		&drpc_plugin_info_record,
-		raw_plugin::create,
-		raw_plugin::destroy,
-		raw_plugin::call,
-		nullptr,
-		nullptr,
-		nullptr, // call_with_error
-	};
+	static const drpc_plugin descriptor = raw_plugin::descriptor(&drpc_plugin_info_record, 999);
 	return &descriptor;
 }
 

@@ -19,7 +19,7 @@ namespace drpc::host {
 /// where hexadecimal is how they are documented.
 [[nodiscard]] std::string format_module_id(int32_t id);
 
-/// Where a plugin's code runs.
+/// Where a plugin's code runs. (module_record.cpp names them in this order.)
 enum class Isolation {
 	in_process, ///< mapped into the host's own process
 	process,    ///< in a worker process of its own
@@ -28,7 +28,7 @@ enum class Isolation {
 /// "in-process" or "process", as listings show it.
 [[nodiscard]] std::string_view isolation_name(Isolation isolation) noexcept;
 
-/// Where a module is in its life.
+/// Where a module is in its life. (module_record.cpp names them in this order.)
 enum class ModuleState {
 	serving,  ///< registered: calls reach it
 	draining, ///< retired; calls still running past the drain deadline
