@@ -11,6 +11,8 @@ packages=(
 	libsystemd-dev systemd
 	# the man pages
 	scdoc
+	# the sandbox of isolated workers (optional at build time: without it the sandbox refuses)
+	libseccomp-dev
 )
 
 missing=()
