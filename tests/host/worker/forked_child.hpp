@@ -15,7 +15,8 @@ struct ChildResult {
 	int status = -1;    ///< waitpid()'s status
 };
 
-/// Forks; the child runs `body(report_fd)`, writes what it returns to the
+/// Forks; the child (with the default action for SIGSEGV, SIGABRT and the
+/// other signals doctest catches) runs `body(report_fd)`, writes what it returns to the
 /// parent and leaves with _exit(0) (_exit(1) after an exception), so no
 /// atexit handler (LeakSanitizer's included) runs in a confined child.
 /// Gives up on a child after 60 s (kills it). Throws std::system_error.

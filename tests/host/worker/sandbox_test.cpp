@@ -85,9 +85,16 @@ public:
 
 } // namespace
 
-TEST_CASE("sandbox: this build has it") { CHECK(drpc::host::worker::sandbox_available()); }
+TEST_CASE("sandbox: available exactly when built with libseccomp, refused loudly otherwise")
+{
+	CHECK(drpc::host::worker::sandbox_available() == (DRPC_TEST_HAVE_SECCOMP != 0));
+	if (!drpc::host::worker::sandbox_available()) {
+		const auto result = run_in_child([](int) { return enter_sandbox(SandboxPolicy{}); });
+		CHECK(result.report.find("this build has no libseccomp") != std::string::npos);
+	}
+}
 
-TEST_CASE("sandbox: the log line says what was applied")
+TEST_CASE("sandbox: the log line says what was applied" * doctest::skip(!drpc::host::worker::sandbox_available()))
 {
 	Tree tree;
 	const auto result = run_in_child([&](int) { return enter_sandbox(tree.policy); });
@@ -100,7 +107,7 @@ TEST_CASE("sandbox: the log line says what was applied")
 	MESSAGE(result.report);
 }
 
-TEST_CASE("sandbox: denied with EPERM, the worker lives on")
+TEST_CASE("sandbox: denied with EPERM, the worker lives on" * doctest::skip(!drpc::host::worker::sandbox_available()))
 {
 	Tree tree;
 	struct Case {
@@ -146,14 +153,15 @@ TEST_CASE("sandbox: denied with EPERM, the worker lives on")
 	}
 }
 
-TEST_CASE("sandbox: clone3 answers ENOSYS, so the C library falls back to clone")
+TEST_CASE("sandbox: clone3 answers ENOSYS, so the C library falls back to clone" *
+          doctest::skip(!drpc::host::worker::sandbox_available()))
 {
 	Tree tree;
 	CHECK(sandboxed(tree.policy, [] { return error_of(static_cast<int>(syscall(SYS_clone3, nullptr, 0))); }) ==
 	      std::strerror(ENOSYS));
 }
 
-TEST_CASE("sandbox: what a worker still does")
+TEST_CASE("sandbox: what a worker still does" * doctest::skip(!drpc::host::worker::sandbox_available()))
 {
 	Tree tree;
 	SUBCASE("start a thread")
@@ -233,7 +241,8 @@ TEST_CASE("sandbox: what a worker still does")
 	}
 }
 
-TEST_CASE("sandbox: writes outside read_write are refused (Landlock)")
+TEST_CASE("sandbox: writes outside read_write are refused (Landlock)" *
+          doctest::skip(!drpc::host::worker::sandbox_available()))
 {
 	if (!have_landlock()) {
 		MESSAGE("this kernel has no Landlock: file confinement not tested");
@@ -273,7 +282,7 @@ TEST_CASE("sandbox: writes outside read_write are refused (Landlock)")
 	CHECK(fs::file_size(tree.dir / "outside") == 9);
 }
 
-TEST_CASE("sandbox: refusals")
+TEST_CASE("sandbox: refusals" * doctest::skip(!drpc::host::worker::sandbox_available()))
 {
 	Tree tree;
 	SUBCASE("a policy path that does not exist")
@@ -305,7 +314,8 @@ TEST_CASE("sandbox: refusals")
 	}
 }
 
-TEST_CASE("sandbox: a dRPC server accepting on an inherited listening socket serves a call")
+TEST_CASE("sandbox: a dRPC server accepting on an inherited listening socket serves a call" *
+          doctest::skip(!drpc::host::worker::sandbox_available()))
 {
 	test_support::TempDir dir;
 	const fs::path socket_path = dir / "worker.sock";
