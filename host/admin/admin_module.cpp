@@ -27,25 +27,14 @@ std::string caller(const drpc::CallContext &context)
 
 std::string method_name(AdminMethod method)
 {
-	switch (method) {
-	case AdminMethod::list_modules:
-		return "LIST_MODULES";
-	case AdminMethod::load:
-		return "LOAD";
-	case AdminMethod::unload:
-		return "UNLOAD";
-	case AdminMethod::reload:
-		return "RELOAD";
-	case AdminMethod::stats:
-		return "STATS";
-	}
-	return "method " + std::to_string(static_cast<int32_t>(method));
+	const std::string &name = ::admin::Method_Name(method);
+	return name.empty() ? "method " + std::to_string(static_cast<int32_t>(method)) : name;
 }
 
 /// Why module `id` cannot be unloaded or reloaded, when it is not a plugin's.
 std::string reserved_refusal(AdminMethod method, int32_t id)
 {
-	const std::string verb = method == AdminMethod::unload ? "unloaded" : "reloaded";
+	const std::string verb = method == AdminMethod::UNLOAD ? "unloaded" : "reloaded";
 	if (id == admin_module_id)
 		return "module " + format_module_id(id) + " is the host's built-in admin module; it cannot be " + verb;
 	return "module " + format_module_id(id) + " is in the host's reserved range (" +
@@ -68,13 +57,13 @@ struct ChangeRequest {
 
 std::optional<ChangeRequest> decode_change(AdminMethod method, std::span<const uint8_t> body)
 {
-	if (method == AdminMethod::load) {
+	if (method == AdminMethod::LOAD) {
 		admin::LoadRequest request;
 		if (!decode(body, request))
 			return std::nullopt;
 		return ChangeRequest{request.path(), 0};
 	}
-	if (method == AdminMethod::unload) {
+	if (method == AdminMethod::UNLOAD) {
 		admin::UnloadRequest request;
 		if (!decode(body, request))
 			return std::nullopt;
@@ -89,7 +78,7 @@ std::optional<ChangeRequest> decode_change(AdminMethod method, std::span<const u
 /// "LOAD 'good.so'", "UNLOAD module 4242", for logs.
 std::string describe(AdminMethod method, const ChangeRequest &request)
 {
-	if (method == AdminMethod::load)
+	if (method == AdminMethod::LOAD)
 		return "LOAD '" + drpc::log::untrusted(request.path) + "'";
 	return method_name(method) + " module " + format_module_id(request.id);
 }
@@ -98,9 +87,9 @@ std::string describe(AdminMethod method, const ChangeRequest &request)
 ModuleOperation perform(Lifecycle &manager, AdminMethod method, const ChangeRequest &request)
 {
 	try {
-		if (method == AdminMethod::load)
+		if (method == AdminMethod::LOAD)
 			return manager.load(request.path);
-		if (method == AdminMethod::unload)
+		if (method == AdminMethod::UNLOAD)
 			return manager.unload(request.id);
 		return manager.reload(request.id);
 	} catch (const std::exception &e) {
@@ -144,15 +133,15 @@ drpc::Status AdminModule::handle_call(const drpc::CallContext &context, std::spa
 	}
 	drpc::Status status = drpc::Status::UNKNOWN_METHOD;
 	switch (static_cast<AdminMethod>(context.method)) {
-	case AdminMethod::list_modules:
+	case AdminMethod::LIST_MODULES:
 		status = list_modules(context, body, out);
 		break;
-	case AdminMethod::load:
-	case AdminMethod::unload:
-	case AdminMethod::reload:
+	case AdminMethod::LOAD:
+	case AdminMethod::UNLOAD:
+	case AdminMethod::RELOAD:
 		status = change(context, body, out);
 		break;
-	case AdminMethod::stats:
+	case AdminMethod::STATS:
 		status = stats(context, body, out);
 		break;
 	default:
@@ -170,7 +159,7 @@ drpc::Status AdminModule::list_modules(const drpc::CallContext &context, std::sp
 	admin::ListModulesRequest request;
 	if (!decode(body, request))
 		return drpc::Status::FAILED_UNMARSHAL_PAYLOAD;
-	drpc::log::debug(log_component, caller(context) + ": " + method_name(AdminMethod::list_modules));
+	drpc::log::debug(log_component, caller(context) + ": " + method_name(AdminMethod::LIST_MODULES));
 
 	admin::ListModulesResponse response;
 	*response.add_modules() = to_message(own_status());
@@ -187,7 +176,7 @@ drpc::Status AdminModule::stats(const drpc::CallContext &context, std::span<cons
 	admin::StatsRequest request;
 	if (!decode(body, request))
 		return drpc::Status::FAILED_UNMARSHAL_PAYLOAD;
-	drpc::log::debug(log_component, caller(context) + ": " + method_name(AdminMethod::stats));
+	drpc::log::debug(log_component, caller(context) + ": " + method_name(AdminMethod::STATS));
 
 	const drpc::ServerStats server = server_stats_ ? server_stats_() : drpc::ServerStats{};
 	admin::StatsResponse response;
@@ -213,14 +202,14 @@ drpc::Status AdminModule::change(const drpc::CallContext &context, std::span<con
 	const bool refused = !why.empty();
 	if (refused)
 		operation.error = std::move(why);
-	else if (method == AdminMethod::load && request->path.empty())
+	else if (method == AdminMethod::LOAD && request->path.empty())
 		operation.error = "LOAD needs a path: a file name in the plugins directory, or a path to a file in it";
-	else if (method == AdminMethod::load && request->path.size() > max_load_path_bytes)
+	else if (method == AdminMethod::LOAD && request->path.size() > max_load_path_bytes)
 		operation.error = "LOAD path is " + std::to_string(request->path.size()) + " bytes, longer than " +
 		                  std::to_string(max_load_path_bytes);
-	else if (method == AdminMethod::load && request->path.find('\0') != std::string::npos)
+	else if (method == AdminMethod::LOAD && request->path.find('\0') != std::string::npos)
 		operation.error = "LOAD path contains a NUL byte";
-	else if (method != AdminMethod::load && is_reserved_id(request->id))
+	else if (method != AdminMethod::LOAD && is_reserved_id(request->id))
 		operation.error = reserved_refusal(method, request->id);
 	else
 		operation = perform(plugins_, method, *request);

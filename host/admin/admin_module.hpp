@@ -4,6 +4,8 @@
 /// loads, unloads and reloads them on request, and reports host statistics.
 #pragma once
 
+#include "admin.pb.h"
+
 #include <drpc/lifecycle/access_list.hpp>
 #include <drpc/lifecycle/lifecycle.hpp>
 #include <drpc/lifecycle/reserved_ids.hpp>
@@ -20,14 +22,8 @@
 
 namespace drpc::host {
 
-/// The admin module's methods, as numbered in admin.proto.
-enum class AdminMethod : int32_t {
-	list_modules = 0,
-	load = 1,
-	unload = 2,
-	reload = 3,
-	stats = 4,
-};
+/// The admin module's methods: admin.proto's admin.Method.
+using AdminMethod = ::admin::Method;
 
 /// Module admin_module_id, "admin". By default only root and the user the
 /// host runs as may call it at all; anyone else gets FAILURE before the

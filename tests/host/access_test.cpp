@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 using namespace std::chrono_literals;
+using host_test::call;
 using host_test::HostProcess;
 
 namespace {
@@ -53,17 +54,6 @@ struct AccessSetup {
 	std::filesystem::path socket = dir / "host.sock";
 	std::filesystem::path log = dir / "stderr";
 };
-
-drpc::Response call(const std::filesystem::path &socket, int32_t module, int32_t method, const std::string &body)
-{
-	drpc::ClientConnection connection(socket, drpc::ClientOptions{.call_timeout = 30s});
-	connection.connect();
-	drpc::Call request;
-	request.set_module(module);
-	request.set_method(method);
-	request.set_body(body);
-	return connection.send_msg(request);
-}
 
 /// The status of one call made as `user`, or -1 when the call itself failed.
 int status_as(const host_test::User &user, const std::filesystem::path &socket, int32_t module, int32_t method,

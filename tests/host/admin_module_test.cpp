@@ -82,7 +82,7 @@ struct Fixture {
 	admin::ListModulesResponse list(uid_t uid = ::geteuid())
 	{
 		const Answer answer =
-			call(AdminMethod::list_modules, admin::ListModulesRequest().SerializeAsString(), uid);
+			call(AdminMethod::LIST_MODULES, admin::ListModulesRequest().SerializeAsString(), uid);
 		REQUIRE(answer.status == drpc::Status::SUCCESS);
 		admin::ListModulesResponse response;
 		REQUIRE(response.ParseFromString(answer.body));
@@ -103,21 +103,21 @@ struct Fixture {
 	{
 		admin::LoadRequest request;
 		request.set_path(path);
-		return operation(AdminMethod::load, request, uid);
+		return operation(AdminMethod::LOAD, request, uid);
 	}
 
 	admin::ModuleOpResponse unload(int32_t id, uid_t uid = ::geteuid())
 	{
 		admin::UnloadRequest request;
 		request.set_id(id);
-		return operation(AdminMethod::unload, request, uid);
+		return operation(AdminMethod::UNLOAD, request, uid);
 	}
 
 	admin::ModuleOpResponse reload(int32_t id, uid_t uid = ::geteuid())
 	{
 		admin::ReloadRequest request;
 		request.set_id(id);
-		return operation(AdminMethod::reload, request, uid);
+		return operation(AdminMethod::RELOAD, request, uid);
 	}
 
 	/// Calls plugin module `id` through the registry, as the server would.
@@ -342,7 +342,7 @@ TEST_CASE("admin: only root and the host's user may change the plugins")
 	SUBCASE("a stranger the config opens the module to may list and read the statistics")
 	{
 		CHECK(fixture.list(stranger).modules_size() == 1);
-		CHECK(fixture.call(AdminMethod::stats, "", stranger).status == drpc::Status::SUCCESS);
+		CHECK(fixture.call(AdminMethod::STATS, "", stranger).status == drpc::Status::SUCCESS);
 	}
 	SUBCASE("root may")
 	{
@@ -361,8 +361,8 @@ TEST_CASE("admin: by default nobody but root and the host's user may call it at 
 
 	SUBCASE("every method answers a stranger FAILURE, before reading the request")
 	{
-		for (AdminMethod method : {AdminMethod::list_modules, AdminMethod::stats, AdminMethod::load,
-		                           AdminMethod::unload, AdminMethod::reload})
+		for (AdminMethod method : {AdminMethod::LIST_MODULES, AdminMethod::STATS, AdminMethod::LOAD,
+		                           AdminMethod::UNLOAD, AdminMethod::RELOAD})
 			CHECK(fixture.call(method, "", stranger).status == drpc::Status::FAILURE);
 		CHECK(fixture.call(99, "", stranger).status == drpc::Status::FAILURE);
 		CHECK_FALSE(fixture.registry.contains(4242));
@@ -373,7 +373,7 @@ TEST_CASE("admin: by default nobody but root and the host's user may call it at 
 	{
 		admin::LoadRequest request;
 		request.set_path(std::string(8 << 20, 'A'));
-		CHECK(fixture.call(AdminMethod::load, request.SerializeAsString(), stranger).status ==
+		CHECK(fixture.call(AdminMethod::LOAD, request.SerializeAsString(), stranger).status ==
 		      drpc::Status::FAILURE);
 		for (const std::string &line : log.lines())
 			CHECK(line.size() < 1024);
@@ -384,7 +384,7 @@ TEST_CASE("admin: by default nobody but root and the host's user may call it at 
 		admin::LoadRequest request;
 		request.set_path(std::string(8 << 20, 'A'));
 		for (uid_t uid : {stranger, ::geteuid()}) {
-			const admin::ModuleOpResponse answer = fixture.operation(AdminMethod::load, request, uid);
+			const admin::ModuleOpResponse answer = fixture.operation(AdminMethod::LOAD, request, uid);
 			CHECK_FALSE(answer.ok());
 			CHECK(answer.error().size() < 1024);
 		}
@@ -396,11 +396,11 @@ TEST_CASE("admin: by default nobody but root and the host's user may call it at 
 		fixture.admin.set_read_access({.uids = {}, .gids = {4321}, .everyone = false});
 		Body out(1 << 20);
 		const drpc::CallContext context{.module = drpc::host::admin_module_id,
-		                                .method = static_cast<int32_t>(AdminMethod::stats),
+		                                .method = static_cast<int32_t>(AdminMethod::STATS),
 		                                .sequence = 1,
 		                                .peer = {.pid = 1234, .uid = stranger, .gid = 4321}};
 		CHECK(fixture.admin.handle_call(context, {}, out) == drpc::Status::SUCCESS);
-		CHECK(fixture.call(AdminMethod::stats, "", stranger).status == drpc::Status::FAILURE);
+		CHECK(fixture.call(AdminMethod::STATS, "", stranger).status == drpc::Status::FAILURE);
 	}
 }
 
@@ -411,7 +411,7 @@ TEST_CASE("admin: STATS reports the server's counters, the uptime and the plugin
 	host_test::install_plugin(fixture.dir.path(), "good");
 	fixture.manager.load_all();
 
-	const Answer answer = fixture.call(AdminMethod::stats, admin::StatsRequest().SerializeAsString());
+	const Answer answer = fixture.call(AdminMethod::STATS, admin::StatsRequest().SerializeAsString());
 	REQUIRE(answer.status == drpc::Status::SUCCESS);
 	admin::StatsResponse stats;
 	REQUIRE(stats.ParseFromString(answer.body));
@@ -444,8 +444,8 @@ TEST_CASE("admin: bad calls get the status that names the failure")
 	{
 		// A varint that never ends: no message decodes from it.
 		const std::string garbage = "\xff\xff\xff";
-		for (const AdminMethod method : {AdminMethod::list_modules, AdminMethod::load, AdminMethod::unload,
-		                                 AdminMethod::reload, AdminMethod::stats}) {
+		for (const AdminMethod method : {AdminMethod::LIST_MODULES, AdminMethod::LOAD, AdminMethod::UNLOAD,
+		                                 AdminMethod::RELOAD, AdminMethod::STATS}) {
 			CAPTURE(static_cast<int>(method));
 			CHECK(fixture.call(method, garbage).status == drpc::Status::FAILED_UNMARSHAL_PAYLOAD);
 		}
@@ -461,13 +461,13 @@ TEST_CASE("admin: bad calls get the status that names the failure")
 	SUBCASE("an answer over the server's message limit")
 	{
 		REQUIRE(fixture.load("good.so").ok());
-		CHECK(fixture.call(AdminMethod::list_modules, "", ::geteuid(), 8).status ==
+		CHECK(fixture.call(AdminMethod::LIST_MODULES, "", ::geteuid(), 8).status ==
 		      drpc::Status::FAILED_MARSHAL);
 	}
 	SUBCASE("failed calls count in the admin module's own row")
 	{
 		(void)fixture.call(77, "");
-		(void)fixture.call(AdminMethod::stats, "\xff");
+		(void)fixture.call(AdminMethod::STATS, "\xff");
 		const admin::ModuleInfo self = fixture.list().modules(0);
 		CHECK(self.calls_served() == 3);
 		CHECK(self.failures() == 2);

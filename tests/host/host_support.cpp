@@ -2,6 +2,8 @@
 // Helpers shared by the host's tests.
 #include "host_support.hpp"
 
+#include <drpc/client.hpp>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -32,6 +34,18 @@ void write_file(const std::filesystem::path &path, const std::string &contents)
 	out << contents;
 	if (!out)
 		throw std::runtime_error("cannot write " + path.string());
+}
+
+drpc::Response call(const std::filesystem::path &socket, int32_t module, int32_t method, const std::string &body)
+{
+	using namespace std::chrono_literals;
+	drpc::ClientConnection connection(socket, drpc::ClientOptions{.call_timeout = 30s});
+	connection.connect();
+	drpc::Call request;
+	request.set_module(module);
+	request.set_method(method);
+	request.set_body(body);
+	return connection.send_msg(request);
 }
 
 std::string read_file(const std::filesystem::path &path)

@@ -7,7 +7,9 @@
 #include "temp_dir.hpp"
 
 #include <drpc/log.hpp>
+#include <drpc/message.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <mutex>
 #include <string>
@@ -24,6 +26,10 @@ using TempDir = test_support::TempDir;
 /// Copies test plugin `name` into `dir` as `file_name` (default: name + ".so").
 std::filesystem::path install_plugin(const std::filesystem::path &dir, const std::string &name,
                                      std::string file_name = {});
+
+/// One call on a connection of its own (30 s call timeout).
+[[nodiscard]] drpc::Response call(const std::filesystem::path &socket, int32_t module, int32_t method,
+                                  const std::string &body);
 
 void write_file(const std::filesystem::path &path, const std::string &contents);
 [[nodiscard]] std::string read_file(const std::filesystem::path &path);

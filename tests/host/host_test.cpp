@@ -23,6 +23,7 @@
 namespace {
 
 using namespace std::chrono_literals;
+using host_test::call;
 using host_test::HostProcess;
 
 /// A temp dir holding `plugins/` (with the good test plugin) and room for a socket.
@@ -48,17 +49,6 @@ struct Setup {
 	std::filesystem::path plugins = dir / "plugins";
 	std::filesystem::path socket = dir / "host.sock";
 };
-
-drpc::Response call(const std::filesystem::path &socket, int32_t module, int32_t method, const std::string &body)
-{
-	drpc::ClientConnection connection(socket, drpc::ClientOptions{.call_timeout = 30s});
-	connection.connect();
-	drpc::Call request;
-	request.set_module(module);
-	request.set_method(method);
-	request.set_body(body);
-	return connection.send_msg(request);
-}
 
 } // namespace
 

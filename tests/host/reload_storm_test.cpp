@@ -78,8 +78,17 @@ TEST_CASE("reload storm: 100 reloads under 8 busy clients lose no call and leave
 	const std::array<std::string, 2> builds = {host_test::read_file(reload_test::storm_plugin('A')),
 	                                           host_test::read_file(reload_test::storm_plugin('B'))};
 	reload_test::write_bytes(dirs.plugins / "storm.so", builds[0]);
+	size_t refusals = 0;
+	SUBCASE("alone") {}
+	SUBCASE("after a plugin needing the full protobuf runtime was refused beside it")
+	{
+		// Mapping it is what would abort the process at the next reload.
+		host_test::install_plugin(dirs.plugins, "full_protobuf");
+		refusals = 1;
+	}
 	drpc::host::Host host(dirs.config(true));
 	host.start();
+	REQUIRE(host.plugins().failures().size() == refusals);
 	REQUIRE(reload_test::storm_answer(dirs.socket) == "A");
 	const std::filesystem::path runtime = host.runtime_dir();
 	REQUIRE(sessions_closed(host));
@@ -130,7 +139,8 @@ TEST_CASE("reload storm: 100 reloads under 8 busy clients lose no call and leave
 	CHECK(calls > 0);
 	CHECK(reload_test::count_lines(log, {"reloaded module 4300", "state handed over"}) ==
 	      static_cast<size_t>(reload_count));
-	CHECK(reload_test::count_lines(log, {" ERROR "}) == 0);
+	CHECK(reload_test::count_lines(log, {" ERROR "}) == refusals);
+	CHECK(reload_test::count_lines(log, {" ERROR ", "full_protobuf.so: needs libprotobuf.so"}) == refusals);
 
 	// One build serves; the ninety-nine before it are unloaded and gone.
 	CHECK(host.plugins().list().size() == 1);

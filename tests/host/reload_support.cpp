@@ -155,17 +155,6 @@ void install_by_rename(const std::filesystem::path &from, const std::filesystem:
 	std::filesystem::rename(temporary, dir / name);
 }
 
-drpc::Response call(const std::filesystem::path &socket, int32_t module, int32_t method, const std::string &body)
-{
-	drpc::ClientConnection connection(socket, drpc::ClientOptions{.call_timeout = 30s});
-	connection.connect();
-	drpc::Call request;
-	request.set_module(module);
-	request.set_method(method);
-	request.set_body(body);
-	return connection.send_msg(request);
-}
-
 std::string storm_answer(const std::filesystem::path &socket)
 {
 	try {

@@ -101,9 +101,7 @@ void write_bytes(const std::filesystem::path &target, const std::string &bytes);
 /// renames it to `name`: the atomic replace deploy tools do.
 void install_by_rename(const std::filesystem::path &from, const std::filesystem::path &dir, const std::string &name);
 
-/// One call on a connection of its own.
-[[nodiscard]] drpc::Response call(const std::filesystem::path &socket, int32_t module, int32_t method,
-                                  const std::string &body);
+using host_test::call;
 /// What storm's method 0 answers to an empty body: "A" or "B", or the status's
 /// name when it is not SUCCESS.
 [[nodiscard]] std::string storm_answer(const std::filesystem::path &socket);

@@ -28,20 +28,7 @@ bool contains(const std::string &text, const std::string &part) { return text.fi
 
 const std::string daos_dir = DRPC_TEST_DAOS_PROTO_DIR;
 
-/// hello (0) and echo (1000) on a fresh socket.
-struct Fixture {
-	ctl_test::TempDir dir;
-	std::string socket = (dir.path() / "drpc.sock").string();
-	drpc::DomainSocketServer server{socket, 0600};
-
-	Fixture()
-	{
-		drpc::log::set_level(drpc::log::Level::warn);
-		server.register_module(std::make_shared<ctl_test::HelloModule>());
-		server.register_module(std::make_shared<ctl_test::EchoModule>());
-		server.start();
-	}
-};
+using Fixture = ctl_test::HelloEchoServer;
 
 } // namespace
 

@@ -6,10 +6,13 @@
 
 #include "temp_dir.hpp"
 
+#include <drpc/log.hpp>
 #include <drpc/module.hpp>
+#include <drpc/server.hpp>
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +50,21 @@ public:
 	int32_t id() const noexcept override { return 1000; }
 	drpc::Status handle_call(const drpc::CallContext &context, std::span<const uint8_t> body,
 	                         drpc::ResponseBody &out) override;
+};
+
+/// A server with the hello (0) and echo (1000) modules on a fresh socket.
+struct HelloEchoServer {
+	TempDir dir;
+	std::string socket = (dir.path() / "drpc.sock").string();
+	drpc::DomainSocketServer server{socket, 0600};
+
+	HelloEchoServer()
+	{
+		drpc::log::set_level(drpc::log::Level::warn);
+		server.register_module(std::make_shared<HelloModule>());
+		server.register_module(std::make_shared<EchoModule>());
+		server.start();
+	}
 };
 
 } // namespace ctl_test

@@ -106,7 +106,7 @@ AdminAnswer call_admin(const GlobalOptions &global, const AdminOptions &options,
 {
 	Call call;
 	call.set_module(admin_module_id);
-	call.set_method(static_cast<int32_t>(method));
+	call.set_method(Descriptors::builtin().enum_value("admin.Method", method));
 	call.set_body(request.SerializeAsString());
 
 	ClientConnection connection(global.socket, client_options(global));

@@ -27,14 +27,9 @@ namespace drpc::ctl {
 /// does not link the host).
 inline constexpr int32_t admin_module_id = 0x7FFF0000;
 
-/// The admin module's methods, as numbered in admin.proto.
-enum class AdminMethod : int32_t {
-	list_modules = 0,
-	load = 1,
-	unload = 2,
-	reload = 3,
-	stats = 4,
-};
+/// An admin module method by its name in admin.proto's enum admin.Method
+/// ("LOAD"); call_admin() takes the number from the compiled-in descriptor.
+using AdminMethod = std::string_view;
 
 /// What an admin command was asked to do.
 struct AdminOptions {
@@ -144,7 +139,7 @@ int run_module_operation(const GlobalOptions &global, const AdminOptions &option
 /// on it (unload, reload).
 struct ModuleIdCommand {
 	std::string_view name;         ///< "unload"
-	AdminMethod method;            ///< AdminMethod::unload
+	AdminMethod method;            ///< "UNLOAD"
 	std::string_view request_type; ///< "admin.UnloadRequest"
 	std::string_view done;         ///< "unloaded"
 	void (*print_help)(std::ostream &out);

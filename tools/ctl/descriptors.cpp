@@ -89,6 +89,16 @@ const google::protobuf::Descriptor &Descriptors::message(std::string_view full_n
 	return *type;
 }
 
+int32_t Descriptors::enum_value(std::string_view enum_name, std::string_view value) const
+{
+	const google::protobuf::EnumDescriptor *type = pool_->FindEnumTypeByName(std::string(enum_name));
+	const google::protobuf::EnumValueDescriptor *found =
+		type == nullptr ? nullptr : type->FindValueByName(std::string(value));
+	if (found == nullptr)
+		throw UsageError("unknown enum value " + std::string(enum_name) + "." + std::string(value));
+	return found->number();
+}
+
 std::vector<std::string> Descriptors::message_names() const
 {
 	std::vector<std::string> names;

@@ -44,6 +44,10 @@ public:
 	/// there is none.
 	[[nodiscard]] const google::protobuf::Descriptor &message(std::string_view full_name) const;
 
+	/// The number of value `value` of enum `enum_name` ("admin.Method",
+	/// "LOAD"); throws UsageError when there is no such enum or value.
+	[[nodiscard]] int32_t enum_value(std::string_view enum_name, std::string_view value) const;
+
 	/// Every message type's full name, sorted, nested types included.
 	[[nodiscard]] std::vector<std::string> message_names() const;
 

@@ -36,7 +36,7 @@ int run_load(ArgCursor &args, GlobalOptions &global, std::ostream &out)
 		throw UsageError("load: FILE is empty");
 	const auto request = new_admin_message("admin.LoadRequest");
 	set_text(*request, "path", host_path(options.arguments[0]));
-	return run_module_operation(global, options, "load", AdminMethod::load, *request, "loaded", out);
+	return run_module_operation(global, options, "load", "LOAD", *request, "loaded", out);
 }
 
 void print_load_help(std::ostream &out)

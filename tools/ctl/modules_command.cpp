@@ -64,7 +64,7 @@ int run_modules(ArgCursor &args, GlobalOptions &global, std::ostream &out)
 	}
 	constexpr std::string_view type = "admin.ListModulesResponse";
 	const auto request = new_admin_message("admin.ListModulesRequest");
-	const AdminAnswer answer = call_admin(global, options, AdminMethod::list_modules, *request, type);
+	const AdminAnswer answer = call_admin(global, options, "LIST_MODULES", *request, type);
 	if (answer.status != Status::SUCCESS)
 		return report_status("modules", answer.status);
 	if (options.json)

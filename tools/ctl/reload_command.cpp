@@ -10,9 +10,8 @@ namespace drpc::ctl {
 
 int run_reload(ArgCursor &args, GlobalOptions &global, std::ostream &out)
 {
-	return run_module_id_command(
-		args, global, out,
-		{"reload", AdminMethod::reload, "admin.ReloadRequest", "reloaded", &print_reload_help});
+	return run_module_id_command(args, global, out,
+	                             {"reload", "RELOAD", "admin.ReloadRequest", "reloaded", &print_reload_help});
 }
 
 void print_reload_help(std::ostream &out)

@@ -21,7 +21,7 @@ int run_stats(ArgCursor &args, GlobalOptions &global, std::ostream &out)
 	}
 	constexpr std::string_view type = "admin.StatsResponse";
 	const auto request = new_admin_message("admin.StatsRequest");
-	const AdminAnswer answer = call_admin(global, options, AdminMethod::stats, *request, type);
+	const AdminAnswer answer = call_admin(global, options, "STATS", *request, type);
 	if (answer.status != Status::SUCCESS)
 		return report_status("stats", answer.status);
 	if (options.json) {

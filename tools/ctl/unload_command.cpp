@@ -10,9 +10,8 @@ namespace drpc::ctl {
 
 int run_unload(ArgCursor &args, GlobalOptions &global, std::ostream &out)
 {
-	return run_module_id_command(
-		args, global, out,
-		{"unload", AdminMethod::unload, "admin.UnloadRequest", "unloaded", &print_unload_help});
+	return run_module_id_command(args, global, out,
+	                             {"unload", "UNLOAD", "admin.UnloadRequest", "unloaded", &print_unload_help});
 }
 
 void print_unload_help(std::ostream &out)

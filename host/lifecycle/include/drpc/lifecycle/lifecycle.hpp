@@ -32,7 +32,7 @@ inline constexpr uint64_t max_plugin_file_bytes = uint64_t{64} << 20;
 struct LifecycleOptions {
 	std::filesystem::path plugins_dir;
 	/// Where the runtime copies go; empty: a fresh directory (RuntimeDir).
-	std::filesystem::path runtime_dir;
+	std::filesystem::path runtime_dir{};
 	/// Directory and files owned by the host's user or root, closed to others.
 	bool strict_permissions = true;
 	uint64_t max_file_bytes = max_plugin_file_bytes;
@@ -40,9 +40,9 @@ struct LifecycleOptions {
 	bool watch = true;
 	/// How long a reload or unload waits for calls in flight on the old build.
 	std::chrono::milliseconds drain_timeout{5000};
-	ModuleConfigs module_configs;
+	ModuleConfigs module_configs{};
 	/// modules.<name>.allow, given to the modules loaded.
-	AccessLists access;
+	AccessLists access{};
 };
 
 class Lifecycle {
