@@ -8,6 +8,8 @@
 #include "host.hpp"
 #include "signals.hpp"
 
+#include <drpc/lifecycle/memory_trim.hpp>
+
 #include <drpc/log.hpp>
 #include <drpc/plugin.h>
 
@@ -58,6 +60,7 @@ std::string_view program_name(int argc, char **argv)
 
 int serve(const HostConfig &config)
 {
+	return_large_blocks_on_free();
 	// Before the host starts a thread, so that every thread inherits the mask.
 	ShutdownSignals signals;
 	Host host(config);

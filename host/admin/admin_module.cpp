@@ -186,6 +186,18 @@ drpc::Status AdminModule::stats(const drpc::CallContext &context, std::span<cons
 	response.set_uptime_ms(static_cast<uint64_t>(
 		std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count()));
 	response.set_modules_loaded(static_cast<uint32_t>(plugins_.size()));
+	response.set_sessions_parked(server.sessions_parked);
+	response.set_inflight_bytes(server.inflight_bytes);
+	response.set_inflight_peak_bytes(server.inflight_peak_bytes);
+	response.set_sessions_refused(server.sessions_refused);
+	response.set_refused_session_limit(server.refused_session_limit);
+	response.set_refused_no_descriptor(server.refused_no_descriptor);
+	response.set_refused_no_thread(server.refused_no_thread);
+	response.set_closed_over_budget(server.closed_over_budget);
+	response.set_closed_message_timeout(server.closed_message_timeout);
+	response.set_closed_idle_timeout(server.closed_idle_timeout);
+	response.set_closed_send_timeout(server.closed_send_timeout);
+	response.set_closed_framing_error(server.closed_framing_error);
 	return encode(response, out);
 }
 

@@ -5,6 +5,8 @@
 #include <drpc/log.hpp>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <malloc.h>
 #include <string>
 #include <unistd.h>
@@ -21,6 +23,16 @@ uint64_t resident_bytes() noexcept
 	const int read = std::fscanf(statm, "%llu %llu", &size, &resident);
 	std::fclose(statm);
 	return read == 2 ? resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) : 0;
+}
+
+void return_large_blocks_on_free() noexcept
+{
+	const char *tunables = std::getenv("GLIBC_TUNABLES");
+	if (tunables != nullptr && std::strstr(tunables, "glibc.malloc.mmap_threshold") != nullptr)
+		return; // the operator's choice
+	// Setting it also turns glibc's dynamic adjustment off, for the trim
+	// threshold too.
+	(void)::mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmap_threshold_bytes));
 }
 
 void trim_memory(std::string_view why) noexcept

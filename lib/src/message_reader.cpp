@@ -94,9 +94,11 @@ bool MessageReader::reserve_assembly(size_t needed, size_t total)
 
 MessageReader::Result MessageReader::fail_timeout(uint32_t chunks_received)
 {
-	return fail("message not complete within " + std::to_string(message_timeout_.count()) +
-	            " ms (limits.message_timeout_ms), after chunk " + std::to_string(chunks_received) + " of " +
-	            std::to_string(expected_.total_chunks));
+	const Result result = fail("message not complete within " + std::to_string(message_timeout_.count()) +
+	                           " ms (limits.message_timeout_ms), after chunk " + std::to_string(chunks_received) +
+	                           " of " + std::to_string(expected_.total_chunks));
+	timed_out_ = true;
+	return result;
 }
 
 bool MessageReader::past_message_deadline() const noexcept
@@ -113,6 +115,7 @@ void MessageReader::reset() noexcept
 MessageReader::Result MessageReader::fail(std::string why)
 {
 	error_ = std::move(why);
+	timed_out_ = false;
 	reset();
 	return Result::error;
 }

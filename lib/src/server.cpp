@@ -3,6 +3,8 @@
 // serves each on a pool thread while busy and in the parker while quiet, and
 // shuts down in order (listener, sessions, threads, socket file).
 #include "inflight_budget.hpp"
+#include "server_counters.hpp"
+#include "server_log_limits.hpp"
 #include "session.hpp"
 #include "session_parker.hpp"
 #include "session_quota.hpp"
@@ -27,12 +29,6 @@
 
 namespace drpc {
 namespace {
-
-log::RateLimit refused_by_quota("session refused");
-log::RateLimit refused_no_fd("out of descriptors");
-log::RateLimit refused_no_thread("no thread for a session");
-log::RateLimit accept_errors("accept error");
-log::RateLimit expired_sessions("session timed out");
 
 /// Descriptors the server needs besides one per session (listener, epoll,
 /// the spare, logs, plugins).
@@ -148,9 +144,11 @@ public:
 
 	ServerStats stats() const noexcept
 	{
-		return {sessions_open_.load(), sessions_total_.load(), sessions_refused_.load(),
-		        calls_served_.load(),  parker_.parked(),       budget_.in_use(),
-		        budget_.peak()};
+		ServerStats stats{sessions_open_.load(), sessions_total_.load(), sessions_refused_.load(),
+		                  calls_served_.load(),  parker_.parked(),       budget_.in_use(),
+		                  budget_.peak()};
+		counters_.fill(stats);
+		return stats;
 	}
 
 	ServerOptions options_;
@@ -169,7 +167,7 @@ private:
 					continue;
 				if ((error == EMFILE || error == ENFILE) && refuse_with_spare_fd(error))
 					continue;
-				log::error(accept_errors, "server",
+				log::error(detail::log_limits::accept_errors, "server",
 				           "accept on " + options_.socket_path.string() + ": " + std::strerror(error));
 				// Out of memory: back off instead of spinning.
 				std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -205,7 +203,8 @@ private:
 			const PeerCredentials peer = detail::peer_credentials(fd);
 			::close(fd);
 			sessions_refused_.fetch_add(1);
-			log::warn(refused_no_fd, "server",
+			detail::count(counters_.refused_no_descriptor);
+			log::warn(detail::log_limits::refused_no_fd, "server",
 			          "refused a connection from pid " + std::to_string(peer.pid) + ", uid " +
 			                  std::to_string(peer.uid) + ": out of file descriptors (" +
 			                  std::strerror(error) +
@@ -222,12 +221,15 @@ private:
 		try {
 			if (auto why = quota_.admit(peer.uid)) {
 				sessions_refused_.fetch_add(1);
-				log::warn(refused_by_quota, "server", "refused a connection from " + who + ": " + *why);
+				detail::count(counters_.refused_session_limit);
+				log::warn(detail::log_limits::refused_by_quota, "server",
+				          "refused a connection from " + who + ": " + *why);
 				return; // fd closes here
 			}
 		} catch (const std::exception &e) {
 			sessions_refused_.fetch_add(1);
-			log::error(refused_no_thread, "server", "refused a connection from " + who + ": " + e.what());
+			log::error(detail::log_limits::refused_no_thread, "server",
+			           "refused a connection from " + who + ": " + e.what());
 			return;
 		}
 		// From here on, every failure undoes the admission above and closes
@@ -250,7 +252,8 @@ private:
 		} catch (const std::exception &e) {
 			quota_.leave(peer.uid);
 			sessions_refused_.fetch_add(1);
-			log::error(refused_no_thread, "server",
+			detail::count(counters_.refused_no_thread);
+			log::error(detail::log_limits::refused_no_thread, "server",
 			           "refused a connection from " + who + ": cannot start a session: " + e.what() +
 			                   "; raise server.max_threads or the system's thread limit (RLIMIT_NPROC, the "
 			                   "pids cgroup)");
@@ -261,6 +264,7 @@ private:
 	{
 		return {registry_,
 		        calls_served_,
+		        counters_,
 		        budget_,
 		        options_.max_message_bytes,
 		        options_.park_after,
@@ -297,7 +301,8 @@ private:
 		try {
 			threads_.run([this, session] { serve(session); });
 		} catch (const std::exception &e) {
-			log::error(refused_no_thread, "server",
+			detail::count(counters_.refused_no_thread);
+			log::error(detail::log_limits::refused_no_thread, "server",
 			           session->description() + ": closing: no thread to serve its next call: " + e.what() +
 			                   "; raise server.max_threads or the system's thread limit (RLIMIT_NPROC, the "
 			                   "pids cgroup)");
@@ -308,9 +313,12 @@ private:
 	/// The parker's: a parked session's deadline passed (or shutdown).
 	void expire(std::shared_ptr<detail::Session> session) noexcept
 	{
-		if (!stopping_.load())
-			log::warn(expired_sessions, "server",
+		if (!stopping_.load()) {
+			detail::count(session->in_message() ? counters_.closed_message_timeout
+			                                    : counters_.closed_idle_timeout);
+			log::warn(detail::log_limits::expired_sessions, "server",
 			          session->description() + ": closing: " + session->expiry_reason());
+		}
 		finish(*session);
 	}
 
@@ -346,6 +354,7 @@ private:
 	std::atomic<uint64_t> sessions_total_{0};
 	std::atomic<uint64_t> sessions_refused_{0};
 	std::atomic<uint64_t> calls_served_{0};
+	detail::ServerCounters counters_;
 };
 
 DomainSocketServer::DomainSocketServer(std::filesystem::path socket_path, mode_t socket_mode)

@@ -3,6 +3,8 @@
 // rules of the wire protocol: every call gets exactly one response.
 #include "session.hpp"
 
+#include "server_log_limits.hpp"
+
 #include <drpc/codec.hpp>
 #include <drpc/error.hpp>
 #include <drpc/log.hpp>
@@ -12,15 +14,6 @@
 
 namespace drpc::detail {
 namespace {
-
-// A client can make each of these happen as often as it likes: one line per
-// kind in full, then counts (log::RateLimit).
-log::RateLimit framing_errors("framing error");
-log::RateLimit over_budget("over the in-flight budget");
-log::RateLimit send_timeouts("answer not read");
-log::RateLimit peer_gone("peer closed mid-message");
-log::RateLimit handler_threw("handler threw");
-log::RateLimit send_errors("send error");
 
 void set_timeout(int fd, int option, std::chrono::milliseconds timeout) noexcept
 {
@@ -79,7 +72,7 @@ Session::Outcome Session::run()
 			break;
 		case framing::MessageReader::Result::closed:
 			if (!reader_.error().empty())
-				log::warn(peer_gone, "server", description_ + ": " + reader_.error());
+				log::warn(log_limits::peer_gone, "server", description_ + ": " + reader_.error());
 			return Outcome::closed;
 		case framing::MessageReader::Result::error:
 			log_read_failure();
@@ -94,12 +87,20 @@ Session::Outcome Session::run()
 void Session::log_read_failure()
 {
 	if (budget_.refused()) {
-		log::warn(over_budget, "server",
+		count(shared_.counters.closed_over_budget);
+		log::warn(log_limits::over_budget, "server",
 		          description_ + ": closing: " + reader_.error() + ": " + budget_.refusal());
 		budget_.clear_refusal();
 		return;
 	}
-	log::warn(framing_errors, "server",
+	if (reader_.timed_out()) {
+		count(shared_.counters.closed_message_timeout);
+		log::warn(log_limits::expired_sessions, "server",
+		          description_ + ": closing: " + reader_.error() + "; raise limits.message_timeout_ms");
+		return;
+	}
+	count(shared_.counters.closed_framing_error);
+	log::warn(log_limits::framing_errors, "server",
 	          description_ + ": closing on a framing error: " + log::untrusted(reader_.error(), 512));
 }
 
@@ -143,12 +144,12 @@ bool Session::dispatch(std::span<const uint8_t> message)
 	try {
 		status = lease.module().handle_call(context, body, response_);
 	} catch (const std::exception &e) {
-		log::warn(handler_threw, "server",
+		log::warn(log_limits::handler_threw, "server",
 		          "module " + std::to_string(call->module) + " method " + std::to_string(call->method) +
 		                  " threw: " + log::untrusted(e.what()));
 		status = Status::FAILURE;
 	} catch (...) {
-		log::warn(handler_threw, "server",
+		log::warn(log_limits::handler_threw, "server",
 		          "module " + std::to_string(call->module) + " method " + std::to_string(call->method) +
 		                  " threw a non-standard exception");
 		status = Status::FAILURE;
@@ -170,7 +171,7 @@ bool Session::send(int64_t sequence, Status status, bool with_body)
 		~Reading() { state.store(State::reading, std::memory_order_relaxed); }
 	} reading{state_};
 	if (budget_.refused()) {
-		log::warn(over_budget, "server",
+		log::warn(log_limits::over_budget, "server",
 		          description_ + ": answer to call " + std::to_string(sequence) +
 		                  " refused its buffer: " + budget_.refusal());
 		budget_.clear_refusal();
@@ -179,14 +180,15 @@ bool Session::send(int64_t sequence, Status status, bool with_body)
 		framing::send_message(fd_.get(), response_.encode(sequence, status, with_body));
 		return true;
 	} catch (const SystemError &e) {
-		if (e.code() == EAGAIN || e.code() == EWOULDBLOCK)
-			log::warn(send_timeouts, "server",
+		if (e.code() == EAGAIN || e.code() == EWOULDBLOCK) {
+			count(shared_.counters.closed_send_timeout);
+			log::warn(log_limits::send_timeouts, "server",
 			          description_ + ": closing: the answer to call " + std::to_string(sequence) +
 			                  " was not read within " + std::to_string(shared_.send_timeout.count()) +
 			                  " ms (limits.send_timeout_ms); raise limits.send_timeout_ms if the client "
 			                  "is only slow");
-		else if (e.code() != EPIPE && e.code() != ECONNRESET)
-			log::warn(send_errors, "server", description_ + ": " + e.what());
+		} else if (e.code() != EPIPE && e.code() != ECONNRESET)
+			log::warn(log_limits::send_errors, "server", description_ + ": " + e.what());
 		return false;
 	}
 }

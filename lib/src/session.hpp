@@ -7,6 +7,7 @@
 
 #include "inflight_budget.hpp"
 #include "response_buffer.hpp"
+#include "server_counters.hpp"
 #include "unix_socket.hpp"
 
 #include <drpc/framing.hpp>
@@ -25,6 +26,7 @@ namespace drpc::detail {
 struct SessionShared {
 	ModuleRegistry &registry;
 	std::atomic<uint64_t> &calls_served;
+	ServerCounters &counters;
 	InflightBudget &budget;
 	size_t max_message_bytes;
 	/// A session with nothing to read for this long gives its thread back
@@ -64,6 +66,9 @@ public:
 
 	[[nodiscard]] const std::string &description() const noexcept { return description_; }
 	[[nodiscard]] const PeerCredentials &peer() const noexcept { return peer_; }
+	/// True while a message is half read (a parked session's deadline is
+	/// then the message timeout, else the idle timeout).
+	[[nodiscard]] bool in_message() const noexcept { return reader_.in_message(); }
 	[[nodiscard]] int fd() const noexcept { return fd_.get(); }
 
 private:

@@ -58,8 +58,19 @@ struct Fixture {
 	host_test::TempDir dir;
 	drpc::ModuleRegistry registry;
 	drpc::host::Lifecycle manager{{.plugins_dir = dir.path(), .watch = false}, registry};
-	drpc::ServerStats server_stats{
-		.sessions_open = 2, .sessions_total = 5, .sessions_refused = 1, .calls_served = 17};
+	drpc::ServerStats server_stats{.sessions_open = 2,
+	                               .sessions_total = 5,
+	                               .sessions_refused = 1,
+	                               .calls_served = 17,
+	                               .sessions_parked = 3,
+	                               .inflight_bytes = 4096,
+	                               .inflight_peak_bytes = 65536,
+	                               .refused_session_limit = 1,
+	                               .closed_over_budget = 2,
+	                               .closed_message_timeout = 6,
+	                               .closed_idle_timeout = 7,
+	                               .closed_send_timeout = 8,
+	                               .closed_framing_error = 9};
 	AdminModule admin{manager, [this] { return server_stats; }, std::chrono::steady_clock::now() - 1500ms};
 
 	Answer call(AdminMethod method, const std::string &body, uid_t uid = ::geteuid(), size_t limit = 1 << 20)
@@ -420,6 +431,18 @@ TEST_CASE("admin: STATS reports the server's counters, the uptime and the plugin
 	CHECK(stats.calls_served() == 17);
 	CHECK(stats.uptime_ms() >= 1500);
 	CHECK(stats.modules_loaded() == 1);
+	CHECK(stats.sessions_parked() == 3);
+	CHECK(stats.inflight_bytes() == 4096);
+	CHECK(stats.inflight_peak_bytes() == 65536);
+	CHECK(stats.sessions_refused() == 1);
+	CHECK(stats.refused_session_limit() == 1);
+	CHECK(stats.refused_no_descriptor() == 0);
+	CHECK(stats.refused_no_thread() == 0);
+	CHECK(stats.closed_over_budget() == 2);
+	CHECK(stats.closed_message_timeout() == 6);
+	CHECK(stats.closed_idle_timeout() == 7);
+	CHECK(stats.closed_send_timeout() == 8);
+	CHECK(stats.closed_framing_error() == 9);
 
 	SUBCASE("without a stats source the server's counters are zero")
 	{

@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace {
@@ -93,6 +94,8 @@ TEST_CASE("limits: a session that gets no thread is undone and only its connecti
 	}
 	// The count follows the close by a moment.
 	CHECK(eventually([&] { return fixture.server->stats().sessions_refused == 15; }));
+	CHECK(fixture.server->stats().refused_no_thread == 15);
+	CHECK(fixture.server->stats().refused_session_limit == 0);
 	CHECK(fixture.server->stats().sessions_open == 1);
 	gate->open();
 	CHECK(busy.receive_message().has_value());
@@ -246,6 +249,7 @@ TEST_CASE("limits: the in-flight budget closes the session that asks too much, a
 	CHECK((closed || hoarder.closed_by_peer()));
 	CHECK(eventually([&] { return fixture.server->stats().inflight_bytes == 0; }));
 	CHECK(fixture.server->stats().inflight_peak_bytes <= (size_t{1} << 20));
+	CHECK(fixture.server->stats().closed_over_budget == 1);
 	CHECK(bystander.send_msg(make_call(1000, 0, std::string(300000, 'b'))).status() == drpc::Status::SUCCESS);
 }
 
@@ -269,6 +273,8 @@ TEST_CASE("limits: a message not completed within message_timeout closes its ses
 	CHECK(stalled.closed_by_peer());
 	CHECK(bystander.send_msg(make_call(1000, 0, "b")).body() == "b");
 	CHECK(eventually([&] { return fixture.server->stats().sessions_open == 1; }));
+	CHECK(fixture.server->stats().closed_message_timeout == 1);
+	CHECK(fixture.server->stats().closed_idle_timeout == 0);
 }
 
 TEST_CASE("limits: an answer the client does not read within send_timeout closes its session")
@@ -285,6 +291,7 @@ TEST_CASE("limits: an answer the client does not read within send_timeout closes
 	CHECK(eventually([&] { return fixture.server->stats().sessions_open == 1; }));
 	sending.get();
 	CHECK(bystander.send_msg(make_call(1000, 0, "b")).body() == "b");
+	CHECK(fixture.server->stats().closed_send_timeout == 1);
 }
 
 TEST_CASE("limits: shutdown does not wait on a client that does not read")
@@ -317,9 +324,31 @@ TEST_CASE("limits: idle_timeout closes quiet sessions only when set")
 	{
 		options.idle_timeout = 150ms;
 		Fixture fixture(options);
+		// Busy across several timeout periods: one calls without a pause
+		// (it keeps its thread), one every 30 ms (parked between calls).
+		drpc::ClientConnection busy(fixture.socket()), paced(fixture.socket());
+		busy.connect();
+		paced.connect();
 		test::RawConnection quiet(fixture.socket());
+		const auto until = std::chrono::steady_clock::now() + 4 * options.idle_timeout;
+		auto pacing = std::async(std::launch::async, [&] {
+			int answered = 0;
+			while (std::chrono::steady_clock::now() < until) {
+				answered += paced.send_msg(make_call(1000, 0, "p")).body() == "p";
+				std::this_thread::sleep_for(30ms);
+			}
+			return answered;
+		});
+		int busy_calls = 0;
+		while (std::chrono::steady_clock::now() < until)
+			busy_calls += busy.send_msg(make_call(1000, 0, "b")).body() == "b";
+		CHECK(pacing.get() >= 4);
+		CHECK(busy_calls >= 50);
 		CHECK(quiet.closed_by_peer());
-		CHECK(eventually([&] { return fixture.server->stats().sessions_open == 0; }));
+		CHECK(fixture.server->stats().sessions_open == 2);
+		CHECK(fixture.server->stats().closed_idle_timeout == 1);
+		CHECK(busy.send_msg(make_call(1000, 0, "still")).body() == "still");
+		CHECK(paced.send_msg(make_call(1000, 0, "still")).body() == "still");
 	}
 }
 
@@ -370,6 +399,7 @@ TEST_CASE("limits: sessions per uid and the slots reserved for root and the owne
 	server.start();
 	CHECK(other.go() == "2");
 	CHECK(server.stats().sessions_refused == 1);
+	CHECK(server.stats().refused_session_limit == 1);
 	// Root still gets in: the reserved slots, and no per-uid limit for it.
 	drpc::ClientConnection root_a(socket), root_b(socket);
 	root_a.connect();
@@ -429,6 +459,7 @@ TEST_CASE("limits: at the fd limit the newest connection is refused at once, not
 	CHECK(answered >= 1);
 	CHECK(refused >= 1);
 	CHECK(answered + refused == 20);
+	CHECK(server.stats().refused_no_descriptor >= 1);
 	CHECK(clients.finish() == 0);
 	drpc::ClientConnection later(socket);
 	CHECK(eventually([&] { return server.stats().sessions_open == 0; }));

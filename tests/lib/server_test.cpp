@@ -164,6 +164,8 @@ TEST_CASE("framing errors end the offending session and no other")
 		CHECK(hostile.closed_by_peer());
 		CHECK(bystander.send_msg(make_call(1000, 0, name)).body() == name);
 	}
+	CHECK(eventually([&] { return fixture.server->stats().closed_framing_error == hostile_records.size(); }));
+	CHECK(fixture.server->stats().closed_over_budget == 0);
 }
 
 TEST_CASE("a client that disconnects mid-message disturbs nobody")
@@ -256,6 +258,8 @@ TEST_CASE("connections over max_sessions are refused and counted")
 	test::RawConnection third(fixture.socket());
 	CHECK(third.closed_by_peer());
 	CHECK(fixture.server->stats().sessions_refused == 1);
+	CHECK(fixture.server->stats().refused_session_limit == 1);
+	CHECK(fixture.server->stats().refused_no_thread == 0);
 	CHECK(a.send_msg(make_call(1000, 0, "a")).body() == "a");
 }
 

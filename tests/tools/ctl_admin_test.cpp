@@ -243,24 +243,46 @@ TEST_CASE("drpc-ctl stats prints the counters")
 	stats.set_calls_served(3);
 	stats.set_uptime_ms(93784000); // 1 day, 2 h, 3 min, 4 s
 	stats.set_modules_loaded(2);
+	stats.set_sessions_parked(4);
+	stats.set_inflight_bytes(5);
+	stats.set_inflight_peak_bytes(6);
+	stats.set_sessions_refused(7);
+	stats.set_refused_session_limit(6);
+	stats.set_refused_no_thread(1);
+	stats.set_closed_idle_timeout(8);
+	stats.set_closed_send_timeout(9);
 	fixture.admin->answer(4, drpc::Status::SUCCESS, stats.SerializeAsString());
 
 	SUBCASE("table")
 	{
 		const auto run = fixture.run({"stats"});
 		CHECK(run.exit_code == 0);
-		CHECK(run.out == "sessions open   1\n"
-		                 "sessions total  2\n"
-		                 "calls served    3\n"
-		                 "uptime          1d 02:03:04\n"
-		                 "plugin modules  2\n");
+		CHECK(run.out == "sessions open               1\n"
+		                 "sessions total              2\n"
+		                 "sessions parked             4\n"
+		                 "calls served                3\n"
+		                 "in-flight bytes             5 (peak 6)\n"
+		                 "uptime                      1d 02:03:04\n"
+		                 "plugin modules              2\n"
+		                 "sessions refused            7\n"
+		                 "refused: session limits     6\n"
+		                 "refused: no descriptor      0\n"
+		                 "refused: no thread          1\n"
+		                 "closed: in-flight budget    0\n"
+		                 "closed: message_timeout_ms  0\n"
+		                 "closed: idle_timeout_ms     8\n"
+		                 "closed: send_timeout_ms     9\n"
+		                 "closed: framing error       0\n");
 	}
 	SUBCASE("JSON")
 	{
 		const auto run = fixture.run({"stats", "--json"});
 		CHECK(run.exit_code == 0);
 		CHECK(run.out == R"({"sessions_open":1,"sessions_total":2,"calls_served":3,"uptime_ms":93784000,)"
-		                 R"("modules_loaded":2})"
+		                 R"("modules_loaded":2,"sessions_parked":4,"inflight_bytes":5,"inflight_peak_bytes":6,)"
+		                 R"("sessions_refused":7,"refused_session_limit":6,"refused_no_descriptor":0,)"
+		                 R"("refused_no_thread":1,"closed_over_budget":0,"closed_message_timeout":0,)"
+		                 R"("closed_idle_timeout":8,"closed_send_timeout":9,"closed_framing_error":0})"
 		                 "\n");
 	}
 }
@@ -490,6 +512,9 @@ TEST_CASE("drpc-ctl against the host's admin module and real plugins")
 		// is up to the scheduler, so only the totals are checked.
 		CHECK_FALSE(contains(run.out, R"("sessions_total":0,)"));
 		CHECK_FALSE(contains(run.out, R"("calls_served":0,)"));
-		CHECK(contains(run.out, R"("modules_loaded":1})"));
+		CHECK(contains(run.out, R"("modules_loaded":1,)"));
+		// Nothing here came near a limit.
+		CHECK(contains(run.out, R"("sessions_refused":0,)"));
+		CHECK(contains(run.out, R"("closed_framing_error":0})"));
 	}
 }

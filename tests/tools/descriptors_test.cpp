@@ -55,6 +55,9 @@ TEST_CASE("bytes to JSON prints every field with its .proto name")
 	      R"({"greeting":"Hello Friend"})");
 	CHECK(descriptors.bytes_to_json(descriptors.message("kv.GetResponse"), "") == R"({"found":false,"value":""})");
 	CHECK(descriptors.bytes_to_json(descriptors.message("admin.StatsResponse"), "\x08\x02") ==
-	      R"({"sessions_open":2,"sessions_total":0,"calls_served":0,"uptime_ms":0,"modules_loaded":0})");
+	      R"({"sessions_open":2,"sessions_total":0,"calls_served":0,"uptime_ms":0,"modules_loaded":0,)"
+	      R"("sessions_parked":0,"inflight_bytes":0,"inflight_peak_bytes":0,"sessions_refused":0,)"
+	      R"("refused_session_limit":0,"refused_no_descriptor":0,"refused_no_thread":0,"closed_over_budget":0,)"
+	      R"("closed_message_timeout":0,"closed_idle_timeout":0,"closed_send_timeout":0,"closed_framing_error":0})");
 	CHECK_FALSE(descriptors.bytes_to_json(descriptors.message("hello.HelloResponse"), "\xff\xff\xff"));
 }

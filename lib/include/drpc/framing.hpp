@@ -116,6 +116,8 @@ public:
 
 	/// Why the last read() answered `error` (or `closed` mid-message).
 	[[nodiscard]] const std::string &error() const noexcept { return error_; }
+	/// True when that error was the message timeout (set_message_timeout()).
+	[[nodiscard]] bool timed_out() const noexcept { return timed_out_; }
 
 	/// Forgets a half-read message (e.g. after a timeout the caller gave up on).
 	void reset() noexcept;
@@ -156,6 +158,7 @@ private:
 	Expectation expected_;
 	std::span<const uint8_t> message_;
 	std::string error_;
+	bool timed_out_ = false;
 };
 
 } // namespace drpc::framing

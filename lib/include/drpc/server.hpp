@@ -83,6 +83,16 @@ struct ServerStats {
 	uint64_t sessions_parked = 0;     ///< open sessions waiting without a thread
 	uint64_t inflight_bytes = 0;      ///< held against max_inflight_bytes now
 	uint64_t inflight_peak_bytes = 0; ///< the most held at once
+
+	// Which limit refused or closed how many sessions.
+	uint64_t refused_session_limit = 0;  ///< max_sessions, max_sessions_per_uid or the reserve
+	uint64_t refused_no_descriptor = 0;  ///< out of file descriptors (RLIMIT_NOFILE)
+	uint64_t refused_no_thread = 0;      ///< no thread to start or resume it (max_threads, RLIMIT_NPROC)
+	uint64_t closed_over_budget = 0;     ///< a message over max_inflight_bytes(_per_uid)
+	uint64_t closed_message_timeout = 0; ///< a message not complete within message_timeout
+	uint64_t closed_idle_timeout = 0;    ///< no call for idle_timeout
+	uint64_t closed_send_timeout = 0;    ///< an answer not read within send_timeout
+	uint64_t closed_framing_error = 0;   ///< a record that breaks the framing rules
 };
 
 class DomainSocketServer {

@@ -8,11 +8,23 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
 namespace drpc::host {
+
+/// Large blocks go back to the system when freed, busy or not: glibc's mmap
+/// threshold is fixed at `mmap_threshold_bytes` (by default it climbs to up
+/// to 32 MiB after the first large free, and from then on megabyte values
+/// live on the heaps, given back only by a trim). Leaves the threshold alone
+/// when GLIBC_TUNABLES sets glibc.malloc.mmap_threshold. Call once, before
+/// the first thread starts.
+void return_large_blocks_on_free() noexcept;
+
+/// Blocks of this size and larger are mmapped on their own (see above).
+inline constexpr size_t mmap_threshold_bytes = size_t{128} << 10;
 
 /// malloc_trim(0), with a debug line saying why and how much RSS went.
 void trim_memory(std::string_view why) noexcept;
