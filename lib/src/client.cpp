@@ -66,7 +66,7 @@ Response ClientConnection::send_msg(const Call &call) { return send_msg(call, op
 Response ClientConnection::send_msg(const Call &call, std::chrono::milliseconds timeout)
 {
 	const std::lock_guard lock(mutex_);
-	const codec::ResponseView view = exchange({call.module(), call.method(), 0, call.body()}, timeout);
+	const codec::ResponseView view = exchange({call.module(), call.method(), 0, call.body()}, {}, timeout);
 	Response response;
 	response.set_sequence(view.sequence);
 	response.set_status(view.status);
@@ -79,10 +79,22 @@ void ClientConnection::send_msg(const codec::CallView &call, std::chrono::millis
                                 const std::function<void(const codec::ResponseView &)> &on_response)
 {
 	const std::lock_guard lock(mutex_);
-	on_response(exchange(call, timeout));
+	on_response(exchange(call, {}, timeout));
 }
 
-codec::ResponseView ClientConnection::exchange(const codec::CallView &call, std::chrono::milliseconds timeout)
+void ClientConnection::send_msg(const codec::CallView &call, std::span<const uint8_t> body_prefix,
+                                std::chrono::milliseconds timeout,
+                                const std::function<void(const codec::ResponseView &)> &on_response)
+{
+	if (body_prefix.size() > max_body_prefix)
+		throw Error(context() + ": a body prefix of " + std::to_string(body_prefix.size()) +
+		            " bytes is over max_body_prefix");
+	const std::lock_guard lock(mutex_);
+	on_response(exchange(call, body_prefix, timeout));
+}
+
+codec::ResponseView ClientConnection::exchange(const codec::CallView &call, std::span<const uint8_t> body_prefix,
+                                               std::chrono::milliseconds timeout)
 {
 	if (fd_ < 0)
 		throw SystemError(context() + ": send", ENOTCONN);
@@ -91,8 +103,10 @@ codec::ResponseView ClientConnection::exchange(const codec::CallView &call, std:
 	codec::CallView numbered = call;
 	numbered.sequence = sequence;
 	// The fields go from a small buffer, the body from where it lies.
-	uint8_t head[codec::max_call_overhead];
-	const uint8_t *head_end = codec::encode_call_head(numbered, head);
+	uint8_t head[codec::max_call_overhead + max_body_prefix];
+	uint8_t *head_end = codec::encode_call_head(numbered, body_prefix.size() + call.body.size(), head);
+	if (!body_prefix.empty())
+		head_end = std::copy(body_prefix.begin(), body_prefix.end(), head_end);
 	// One deadline covers sending and receiving.
 	const auto start = std::chrono::steady_clock::now();
 	const int timeout_ms =

@@ -245,13 +245,18 @@ uint8_t *encode_to(const ResponseView &response, uint8_t *out) noexcept
 
 uint8_t *encode_call_head(const CallView &call, uint8_t *out) noexcept
 {
+	return encode_call_head(call, call.body.size(), out);
+}
+
+uint8_t *encode_call_head(const CallView &call, size_t body_size, uint8_t *out) noexcept
+{
 	out = put_varint_field(out, 1, call.module);
 	out = put_varint_field(out, 2, call.method);
 	out = put_varint_field(out, 3, call.sequence);
-	if (call.body.empty())
+	if (body_size == 0)
 		return out;
 	*out++ = tag(4, length_delimited);
-	return put_varint(out, call.body.size());
+	return put_varint(out, body_size);
 }
 
 std::string encode(const Call &call)

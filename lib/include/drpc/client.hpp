@@ -13,6 +13,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <sys/types.h>
 
 namespace drpc {
@@ -64,6 +65,14 @@ public:
 	void send_msg(const codec::CallView &call, std::chrono::milliseconds timeout,
 	              const std::function<void(const codec::ResponseView &)> &on_response);
 
+	/// The same with `body_prefix` (at most max_body_prefix bytes) sent in
+	/// front of the body as part of it, gathered rather than copied: how a
+	/// relay adds a small header to a large body it does not own.
+	void send_msg(const codec::CallView &call, std::span<const uint8_t> body_prefix,
+	              std::chrono::milliseconds timeout,
+	              const std::function<void(const codec::ResponseView &)> &on_response);
+	static constexpr size_t max_body_prefix = 64;
+
 	/// Closes the connection; a no-op when closed.
 	void close();
 
@@ -72,7 +81,8 @@ public:
 private:
 	void close_locked() noexcept;
 	/// Sends and receives one call; the connection's mutex must be held.
-	[[nodiscard]] codec::ResponseView exchange(const codec::CallView &call, std::chrono::milliseconds timeout);
+	[[nodiscard]] codec::ResponseView exchange(const codec::CallView &call, std::span<const uint8_t> body_prefix,
+	                                           std::chrono::milliseconds timeout);
 	[[nodiscard]] std::string context() const;
 
 	const std::filesystem::path path_;

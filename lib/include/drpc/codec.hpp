@@ -62,6 +62,9 @@ inline constexpr size_t max_call_overhead = 33;
 /// body itself) to `out` (at least max_call_overhead bytes); returns the
 /// end. Followed by the body's bytes, this is encode_to(call).
 uint8_t *encode_call_head(const CallView &call, uint8_t *out) noexcept;
+/// The same for a body of `body_size` bytes, whatever `call.body` holds (a
+/// relay sending its body in pieces).
+uint8_t *encode_call_head(const CallView &call, size_t body_size, uint8_t *out) noexcept;
 
 /// The most bytes a Response encodes to besides its body.
 inline constexpr size_t max_response_overhead = 33;
