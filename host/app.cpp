@@ -7,6 +7,8 @@
 #include "config_check.hpp"
 #include "host.hpp"
 #include "signals.hpp"
+#include "worker_args.hpp"
+#include "worker_main.hpp"
 
 #include <drpc/lifecycle/memory_trim.hpp>
 
@@ -89,6 +91,9 @@ int serve(const HostConfig &config)
 
 int run_host(int argc, char **argv) noexcept
 {
+	// A worker of an isolated module: drpc-host re-executed by the host.
+	if (argc >= 2 && argv[1] == isolation::worker_mode_flag)
+		return isolation::run_worker(std::span<const char *const>(argv + 2, static_cast<size_t>(argc - 2)));
 	const std::string_view program = program_name(argc, argv);
 	try {
 		CliOptions options;

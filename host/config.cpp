@@ -3,6 +3,8 @@
 // names the path of whatever it refuses.
 #include "config.hpp"
 
+#include "worker/sandbox.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -10,7 +12,9 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <grp.h>
 #include <initializer_list>
+#include <pwd.h>
 #include <set>
 #include <vector>
 
@@ -148,14 +152,28 @@ void read_socket(const Section &root, HostConfig::Socket &socket, const std::fil
 	section.read("unlink_stale", socket.unlink_stale);
 }
 
-void read_plugins(const Section &root, HostConfig::Plugins &plugins, const std::filesystem::path &base)
+Isolation read_isolation_name(const Section &section)
+{
+	const std::string *text = section.string("isolation");
+	if (*text == "in-process")
+		return Isolation::in_process;
+	if (*text == "process")
+		return Isolation::process;
+	throw ConfigError(section.path("isolation") + ": expected \"in-process\" or \"process\", got \"" + *text +
+	                  "\"");
+}
+
+void read_plugins(const Section &root, HostConfig::Plugins &plugins, const std::filesystem::path &base,
+                  IsolationConfig &isolation)
 {
 	const json *value = root.find("plugins");
 	if (value == nullptr)
 		return;
-	const Section section(
-		*value, "plugins",
-		{"directory", "runtime_dir", "strict_permissions", "watch", "drain_timeout_ms", "max_file_bytes"});
+	const Section section(*value, "plugins",
+	                      {"directory", "runtime_dir", "strict_permissions", "watch", "drain_timeout_ms",
+	                       "max_file_bytes", "isolation"});
+	if (section.find("isolation") != nullptr)
+		isolation.default_isolation = read_isolation_name(section);
 	section.read_path("directory", plugins.directory, base);
 	section.read_path("runtime_dir", plugins.runtime_dir, base, true);
 	section.read("strict_permissions", plugins.strict_permissions);
@@ -227,7 +245,77 @@ AccessList read_allow(const json &value, const std::string &path)
 	return list;
 }
 
-void read_modules(const Section &root, ModuleConfigs &modules, AccessLists &access)
+/// A user or group by name or number, as the system knows it.
+template <typename Id, typename Lookup> Id read_account(const Section &section, std::string_view key, Lookup lookup)
+{
+	const json *value = section.find(key);
+	if (value->is_number_unsigned())
+		return value->get<Id>();
+	const std::string *name = section.string(key);
+	if (const std::optional<Id> id = lookup(*name))
+		return *id;
+	throw ConfigError(section.path(key) + ": no such " + std::string(key) + " \"" + *name + "\"");
+}
+
+/// The keys of modules.<name> that say how its worker runs: taken out of
+/// `rest`, like `allow`, so the plugin never sees them.
+void read_module_isolation(json &rest, const std::string &name, IsolationConfig &isolation)
+{
+	static constexpr std::string_view keys[] = {"isolation", "call_timeout_ms", "memory_limit_bytes",
+	                                            "user",      "group",           "sandbox"};
+	json own = json::object();
+	for (const std::string_view key : keys) {
+		if (const auto found = rest.find(std::string(key)); found != rest.end()) {
+			own[std::string(key)] = *found;
+			rest.erase(found);
+		}
+	}
+	if (own.empty())
+		return;
+	const Section section(own, "modules." + name,
+	                      {"isolation", "call_timeout_ms", "memory_limit_bytes", "user", "group", "sandbox"});
+	IsolationSettings settings;
+	if (section.find("isolation") != nullptr)
+		settings.isolation = read_isolation_name(section);
+	section.read("call_timeout_ms", settings.call_timeout_ms, 0, 3600000);
+	if (section.find("memory_limit_bytes") != nullptr) {
+		uint64_t bytes = 0;
+		section.read("memory_limit_bytes", bytes, uint64_t{1} << 20, uint64_t{1} << 44);
+		settings.memory_limit_bytes = bytes;
+	}
+	if (section.find("user") != nullptr)
+		settings.uid =
+			read_account<uid_t>(section, "user", [](const std::string &text) -> std::optional<uid_t> {
+				const passwd *entry = ::getpwnam(text.c_str());
+				return entry != nullptr ? std::optional<uid_t>(entry->pw_uid) : std::nullopt;
+			});
+	if (section.find("group") != nullptr)
+		settings.gid =
+			read_account<gid_t>(section, "group", [](const std::string &text) -> std::optional<gid_t> {
+				const group *entry = ::getgrnam(text.c_str());
+				return entry != nullptr ? std::optional<gid_t>(entry->gr_gid) : std::nullopt;
+			});
+	section.read("sandbox", settings.sandbox);
+	if (settings.sandbox && !worker::sandbox_available())
+		throw ConfigError(section.path("sandbox") + ": this drpc-host was built without libseccomp");
+	isolation.modules[name] = settings;
+}
+
+/// Worker limits mean nothing to a module in the host's process: refused
+/// rather than silently ignored.
+void check_isolation(const IsolationConfig &isolation)
+{
+	for (const auto &[name, settings] : isolation.modules) {
+		const bool limited = settings.call_timeout_ms != 0 || settings.memory_limit_bytes || settings.uid ||
+		                     settings.gid || settings.sandbox;
+		if (limited && isolation.for_module(name).isolation != Isolation::process)
+			throw ConfigError("modules." + name +
+			                  ": call_timeout_ms, memory_limit_bytes, user, group and sandbox need "
+			                  "isolation \"process\" (here or in plugins.isolation)");
+	}
+}
+
+void read_modules(const Section &root, ModuleConfigs &modules, AccessLists &access, IsolationConfig &isolation)
 {
 	const json *value = root.find("modules");
 	if (value == nullptr)
@@ -243,6 +331,8 @@ void read_modules(const Section &root, ModuleConfigs &modules, AccessLists &acce
 			access[name] = read_allow(*allow, "modules." + name + ".allow");
 			rest.erase(allow);
 		}
+		if (name != "admin")
+			read_module_isolation(rest, name, isolation);
 		if (name == "admin") {
 			if (!rest.empty())
 				throw ConfigError("modules.admin." + rest.begin().key() +
@@ -322,11 +412,12 @@ HostConfig parse_config(std::string_view json_text, const std::filesystem::path 
 	const Section root(document, "", {"socket", "plugins", "limits", "server", "log", "modules", "run_directory"});
 	root.read_path("run_directory", config.run_directory, base, true);
 	read_socket(root, config.socket, base);
-	read_plugins(root, config.plugins, base);
+	read_plugins(root, config.plugins, base, config.isolation);
 	read_limits(root, config.limits);
 	read_server(root, config.server);
 	read_log(root, config.log_level);
-	read_modules(root, config.modules, config.access);
+	read_modules(root, config.modules, config.access, config.isolation);
+	check_isolation(config.isolation);
 	return config;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <drpc/lifecycle/access_list.hpp>
+#include <drpc/lifecycle/isolation_config.hpp>
 #include <drpc/lifecycle/lifecycle.hpp>
 
 #include <drpc/error.hpp>
@@ -82,6 +83,10 @@ struct HostConfig {
 	/// `modules.<name>.allow`, by module name; a module without one is open
 	/// to every client (except "admin", see admin_module.hpp).
 	AccessLists access;
+	/// plugins.isolation and the isolation keys of `modules` (isolation,
+	/// call_timeout_ms, memory_limit_bytes, user, group, sandbox), which
+	/// are the host's too.
+	IsolationConfig isolation;
 
 	/// Where plugins are installed (set at build time).
 	[[nodiscard]] static std::filesystem::path default_plugin_directory();

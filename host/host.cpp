@@ -4,6 +4,7 @@
 
 #include "activated_socket.hpp"
 #include "admin_module.hpp"
+#include "process_starter.hpp"
 #include <drpc/lifecycle/file_permissions.hpp>
 
 #include <drpc/client.hpp>
@@ -102,6 +103,9 @@ void Host::start()
 				.drain_timeout = std::chrono::milliseconds(config_.plugins.drain_timeout_ms),
 				.module_configs = config_.modules,
 				.access = config_.access,
+				.isolation = config_.isolation,
+				.isolated_starter =
+					isolation::make_process_starter(config_.isolation.worker_executable),
 			},
 			running_->server->modules());
 		load_plugins();

@@ -10,10 +10,20 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 
 namespace drpc::host {
+
+/// How the worker process of an isolated module has fared.
+struct WorkerHealth {
+	uint64_t crashes = 0;
+	uint64_t restarts = 0;
+	std::string last_cause;
+	/// Crashed too often: answers FAILURE and starts nothing until reloaded.
+	bool failed = false;
+};
 
 /// A module loaded from one plugin file, as one generation of that file.
 class HostedModule : public drpc::Module {
@@ -29,6 +39,9 @@ public:
 	/// unmapping the lifecycle checks after the module is destroyed; empty
 	/// when nothing of it is mapped here.
 	[[nodiscard]] virtual std::filesystem::path mapped_copy() const = 0;
+
+	/// Its worker's counters; nothing for a module in the host's process.
+	[[nodiscard]] virtual std::optional<WorkerHealth> worker_health() const { return std::nullopt; }
 
 	/// Whether the plugin hands its state over across a reload.
 	[[nodiscard]] virtual bool has_state_handoff() const noexcept = 0;

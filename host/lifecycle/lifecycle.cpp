@@ -2,6 +2,7 @@
 // The lifecycle's parts put together, in the order they are torn down.
 #include <drpc/lifecycle/lifecycle.hpp>
 
+#include "isolated_starter.hpp"
 #include "plugin_file.hpp"
 #include "plugin_loader.hpp"
 #include "plugin_manager.hpp"
@@ -31,6 +32,7 @@ struct Lifecycle::Parts {
 		  watcher(options.watch ? std::make_unique<PluginWatcher>(directory.path()) : nullptr)
 	{
 		loader.set_access_lists(options.access);
+		loader.set_isolation(std::move(options.isolation), std::move(options.isolated_starter));
 	}
 
 	RuntimeDir runtime;

@@ -105,6 +105,53 @@ boost::dll::shared_library map_library(const std::filesystem::path &copy)
 	return library;
 }
 
+/// The steps after the checks of the file: map `mapped` (the copy, by a path
+/// the dynamic loader can open), check the descriptor, create the instance.
+/// `copy` is what keeps the file, handed to the module.
+std::shared_ptr<HostedModule> create_module(const std::filesystem::path &source, uint64_t generation,
+                                            const drpc_plugin_info &info, const std::filesystem::path &mapped,
+                                            RuntimeFile copy, const std::string &config,
+                                            std::shared_ptr<const AccessList> access)
+{
+	boost::dll::shared_library library = map_library(mapped);
+	if (!library.has(DRPC_PLUGIN_ENTRY_SYMBOL))
+		throw drpc::Error("no " DRPC_PLUGIN_ENTRY_SYMBOL " symbol");
+	const auto entry = library.get<const drpc_plugin *()>(DRPC_PLUGIN_ENTRY_SYMBOL);
+	const drpc_plugin *plugin = entry();
+	check_descriptor(plugin, info);
+
+	drpc_error error{};
+	void *instance = nullptr;
+	try {
+		instance = plugin->create(config.data(), config.size(), &error);
+	} catch (...) {
+		// The C ABI forbids it, but a C++ plugin written without plugin.hpp
+		// may still let one through.
+		throw drpc::Error("create() let an exception escape");
+	}
+	if (instance == nullptr)
+		throw drpc::Error("create() failed: " + plugin_error_text(error));
+
+	LoadedPlugin loaded{
+		.source = source,
+		.generation = generation,
+		.copy = std::move(copy),
+		.mapped = mapped,
+		.library = std::move(library),
+		.plugin = plugin,
+		.call_with_error = DRPC_PLUGIN_HAS(plugin, call_with_error) ? plugin->call_with_error : nullptr,
+		.info = info,
+		.instance = instance,
+		.access = std::move(access),
+	};
+	try {
+		return std::make_shared<PluginModule>(std::move(loaded));
+	} catch (...) {
+		plugin->destroy(instance); // make_shared failed before taking `loaded` over
+		throw;
+	}
+}
+
 } // namespace
 
 PluginLoader::PluginLoader(RuntimeDir &runtime, ModuleConfigs module_configs)
@@ -143,7 +190,10 @@ LoadResult PluginLoader::load(const PluginDirectory &directory, std::string_view
 		{
 			const FileView view(copy.fd());
 			result.info = read_plugin_info(view.bytes());
-			if (!policy.allow_full_protobuf)
+			// A worker process of its own maps only this build: the full
+			// runtime's clash between two builds cannot happen there.
+			const bool isolated = isolation_.for_module(result.info->name).isolation == Isolation::process;
+			if (!policy.allow_full_protobuf && !isolated)
 				refuse_full_protobuf(view.bytes());
 			warn_of_exports(name, view.bytes());
 		}
@@ -184,45 +234,47 @@ void PluginLoader::warn_of_exports(std::string_view name, std::span<const uint8_
 std::shared_ptr<HostedModule> PluginLoader::map_and_create(LoadResult &result, RuntimeFile copy)
 {
 	const drpc_plugin_info &info = *result.info;
-	boost::dll::shared_library library = map_library(copy.path());
-	if (!library.has(DRPC_PLUGIN_ENTRY_SYMBOL))
-		throw drpc::Error("no " DRPC_PLUGIN_ENTRY_SYMBOL " symbol");
-	const auto entry = library.get<const drpc_plugin *()>(DRPC_PLUGIN_ENTRY_SYMBOL);
-	const drpc_plugin *plugin = entry();
-	check_descriptor(plugin, info);
-
-	const std::string config = module_config(info.name);
-	drpc_error error{};
-	void *instance = nullptr;
-	try {
-		instance = plugin->create(config.data(), config.size(), &error);
-	} catch (...) {
-		// The C ABI forbids it, but a C++ plugin written without plugin.hpp
-		// may still let one through.
-		throw drpc::Error("create() let an exception escape");
+	std::shared_ptr<const AccessList> access;
+	if (const auto found = access_.find(std::string_view(info.name)); found != access_.end())
+		access = found->second;
+	IsolationSettings settings = isolation_.for_module(info.name);
+	if (settings.isolation == Isolation::process) {
+		if (!isolated_starter_)
+			throw drpc::Error("isolation \"process\" is not available in this process");
+		return isolated_starter_->start(IsolatedPlugin{
+			.source = result.source,
+			.generation = result.generation,
+			.copy = std::move(copy),
+			.info = info,
+			.config = module_config(info.name),
+			.access = std::move(access),
+			.settings = std::move(settings),
+		});
 	}
-	if (instance == nullptr)
-		throw drpc::Error("create() failed: " + plugin_error_text(error));
+	const std::filesystem::path mapped = copy.path();
+	return create_module(result.source, result.generation, info, mapped, std::move(copy), module_config(info.name),
+	                     std::move(access));
+}
 
-	LoadedPlugin loaded{
-		.source = result.source,
-		.generation = result.generation,
-		.copy = std::move(copy),
-		.library = std::move(library),
-		.plugin = plugin,
-		.call_with_error = DRPC_PLUGIN_HAS(plugin, call_with_error) ? plugin->call_with_error : nullptr,
-		.info = info,
-		.instance = instance,
-		.access = nullptr,
-	};
-	if (const auto access = access_.find(std::string_view(info.name)); access != access_.end())
-		loaded.access = access->second;
-	try {
-		return std::make_shared<PluginModule>(std::move(loaded));
-	} catch (...) {
-		plugin->destroy(instance); // make_shared failed before taking `loaded` over
-		throw;
+void PluginLoader::set_isolation(IsolationConfig config, std::shared_ptr<IsolatedStarter> starter)
+{
+	isolation_ = std::move(config);
+	isolated_starter_ = std::move(starter);
+}
+
+std::shared_ptr<HostedModule> load_plugin_descriptor(int fd, const std::filesystem::path &source, uint64_t generation,
+                                                     const std::string &config, const LoadPolicy &policy)
+{
+	drpc_plugin_info info{};
+	{
+		const FileView view(fd);
+		info = read_plugin_info(view.bytes());
+		if (!policy.allow_full_protobuf)
+			refuse_full_protobuf(view.bytes());
 	}
+	const std::filesystem::path mapped = "/proc/self/fd/" + std::to_string(fd);
+	// The descriptor stays the caller's: nothing to remove when the module goes.
+	return create_module(source, generation, info, mapped, RuntimeFile(), config, nullptr);
 }
 
 } // namespace drpc::host

@@ -5,6 +5,7 @@
 /// check its descriptor and create the instance.
 #pragma once
 
+#include "isolated_starter.hpp"
 #include "plugin_file.hpp"
 #include "plugin_module.hpp"
 #include "runtime_dir.hpp"
@@ -75,6 +76,8 @@ public:
 
 	/// The access lists given to modules loaded from now on, by module name.
 	void set_access_lists(const AccessLists &lists);
+	/// Which modules go to a worker process from now on, and what starts it.
+	void set_isolation(IsolationConfig config, std::shared_ptr<IsolatedStarter> starter);
 
 	/// More exported dynamic symbols than this earn a plugin a warning.
 	static constexpr size_t max_quiet_exports = 8;
@@ -89,6 +92,8 @@ private:
 
 	RuntimeDir &runtime_;
 	ModuleConfigs module_configs_;
+	IsolationConfig isolation_;
+	std::shared_ptr<IsolatedStarter> isolated_starter_;
 	std::map<std::string, std::shared_ptr<const AccessList>, std::less<>> access_;
 	/// Per file name: attempts name the runtime copies (a name and an
 	/// attempt are unique); generations count successful loads only (1 for
@@ -101,5 +106,14 @@ private:
 	std::map<std::string, Counts, std::less<>> counts_;
 	std::set<std::string, std::less<>> export_warned_; // guarded by generations_mutex_
 };
+
+/// In a worker process: loads the host's private copy of a plugin, open as
+/// `fd`, with the same checks as PluginLoader (its info record read again
+/// from the descriptor, mapped as /proc/self/fd/<fd>, the descriptor
+/// checked, then create() with `config`). `source` and `generation` only
+/// name it. Throws drpc::Error saying which check failed.
+[[nodiscard]] std::shared_ptr<HostedModule> load_plugin_descriptor(int fd, const std::filesystem::path &source,
+                                                                   uint64_t generation, const std::string &config,
+                                                                   const LoadPolicy &policy);
 
 } // namespace drpc::host

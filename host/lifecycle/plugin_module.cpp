@@ -73,7 +73,7 @@ PluginModule::~PluginModule()
 	// Instance before library: destroy() is code inside the library.
 	loaded_.plugin->destroy(loaded_.instance);
 	const std::string description = describe();
-	const std::string copy = loaded_.copy.path().string();
+	const std::string copy = loaded_.mapped.string();
 	loaded_.library.unload();
 
 	// dlclose() may leave the code mapped (a GNU_UNIQUE symbol, a thread-local

@@ -4,9 +4,9 @@
 /// the one instance created from it, torn down in that order's reverse.
 #pragma once
 
-#include <drpc/lifecycle/access_list.hpp>
 #include "hosted_module.hpp"
 #include "runtime_dir.hpp"
+#include <drpc/lifecycle/access_list.hpp>
 
 #include <drpc/log.hpp>
 #include <drpc/plugin.h>
@@ -25,7 +25,8 @@ namespace drpc::host {
 struct LoadedPlugin {
 	std::filesystem::path source; ///< the file in the plugins directory
 	uint64_t generation = 0;      ///< unique per load, across all files
-	RuntimeFile copy;             ///< the file actually mapped
+	RuntimeFile copy;             ///< the host's copy, removed with the module (none in a worker)
+	std::filesystem::path mapped; ///< the path the dynamic loader mapped
 	boost::dll::shared_library library;
 	const drpc_plugin *plugin = nullptr; ///< checked: non-null create/destroy/call
 	/// The plugin's call_with_error when its struct has one (version 2+), else null.
@@ -51,8 +52,8 @@ public:
 	[[nodiscard]] std::string version() const override { return loaded_.info.version; }
 	[[nodiscard]] const drpc_plugin_info &info() const noexcept override { return loaded_.info; }
 	[[nodiscard]] const std::filesystem::path &source() const noexcept override { return loaded_.source; }
-	[[nodiscard]] const std::filesystem::path &runtime_copy() const noexcept { return loaded_.copy.path(); }
-	[[nodiscard]] std::filesystem::path mapped_copy() const override { return loaded_.copy.path(); }
+	[[nodiscard]] const std::filesystem::path &runtime_copy() const noexcept { return loaded_.mapped; }
+	[[nodiscard]] std::filesystem::path mapped_copy() const override { return loaded_.mapped; }
 	[[nodiscard]] uint64_t generation() const noexcept override { return loaded_.generation; }
 	[[nodiscard]] Isolation isolation() const noexcept override { return Isolation::in_process; }
 

@@ -113,6 +113,13 @@ ModuleRecord PluginTable::with_counters(const Serving &serving)
 		record.calls_served = serving.counters->calls.load(std::memory_order_relaxed);
 		record.failures = serving.counters->failures.load(std::memory_order_relaxed);
 	}
+	if (const std::optional<WorkerHealth> health = serving.module->worker_health()) {
+		record.crashes = health->crashes;
+		record.restarts = health->restarts;
+		record.last_cause = health->last_cause;
+		if (health->failed)
+			record.state = ModuleState::failed;
+	}
 	return record;
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <drpc/lifecycle/access_list.hpp>
+#include <drpc/lifecycle/isolation_config.hpp>
 #include <drpc/lifecycle/module_record.hpp>
 #include <drpc/module_registry.hpp>
 
@@ -21,6 +22,8 @@
 #include <vector>
 
 namespace drpc::host {
+
+class IsolatedStarter;
 
 /// Module config objects as JSON text, by module name.
 using ModuleConfigs = std::map<std::string, std::string, std::less<>>;
@@ -43,6 +46,11 @@ struct LifecycleOptions {
 	ModuleConfigs module_configs{};
 	/// modules.<name>.allow, given to the modules loaded.
 	AccessLists access{};
+	/// Which modules run in a worker process, and its limits.
+	IsolationConfig isolation{};
+	/// What starts those workers (host/isolation); without one, a module
+	/// configured for isolation "process" is refused.
+	std::shared_ptr<IsolatedStarter> isolated_starter{};
 };
 
 class Lifecycle {

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+// Forwarding one call to a worker process.
+#include "remote_module.hpp"
+
+#include "relay_header.hpp"
+
+#include <drpc/codec.hpp>
+#include <drpc/error.hpp>
+
+#include <cstring>
+
+namespace drpc::host::isolation {
+namespace {
+
+constexpr std::string_view log_component = "isolation";
+
+} // namespace
+
+RemoteModule::RemoteModule(RemoteParts parts)
+	: parts_(std::move(parts)),
+	  down_limit_("calls to a module whose worker is down"),
+	  error_limit_("calls failed on the way to a worker")
+{
+}
+
+RemoteModule::~RemoteModule() { parts_.worker->stop(); }
+
+drpc::Status RemoteModule::handle_call(const drpc::CallContext &context, std::span<const uint8_t> body,
+                                       drpc::ResponseBody &out)
+{
+	if (parts_.access && !parts_.access->allows(context.peer))
+		return refuse_call(context, parts_.info.name);
+	const std::shared_ptr<WorkerConnections> worker = parts_.worker->serving();
+	if (!worker) {
+		const WorkerHealth health = parts_.worker->health();
+		drpc::log::warn(down_limit_, log_component,
+		                parts_.worker->label() + (health.failed ? " has failed" : " is restarting") +
+		                        " (last: " + health.last_cause + "): call answered FAILURE");
+		return drpc::Status::FAILURE;
+	}
+	const auto header = encode_relay_header(context);
+	drpc::Status status = drpc::Status::FAILURE;
+	try {
+		std::unique_ptr<drpc::ClientConnection> connection = worker->take();
+		connection->send_msg(
+			drpc::codec::CallView{
+				.module = context.module,
+				.method = context.method,
+				.sequence = 0,
+				.body = std::string_view(reinterpret_cast<const char *>(body.data()), body.size()),
+			},
+			header, parts_.call_timeout, [&](const drpc::codec::ResponseView &response) {
+				status = response.status;
+				if (status != drpc::Status::SUCCESS || response.body.empty())
+					return;
+				const std::span<uint8_t> buffer = out.reserve(response.body.size());
+				if (buffer.empty()) {
+					status = drpc::Status::FAILURE; // over this host's message limit
+					return;
+				}
+				std::memcpy(buffer.data(), response.body.data(), response.body.size());
+			});
+		worker->give_back(std::move(connection));
+	} catch (const drpc::TimeoutError &) {
+		const std::string reason = "a call to method " + std::to_string(context.method) +
+		                           " ran past call_timeout_ms (" + std::to_string(parts_.call_timeout.count()) +
+		                           " ms)";
+		drpc::log::warn(error_limit_, log_component,
+		                parts_.worker->label() + ": " + reason + ": killing its worker");
+		parts_.worker->kill(worker, reason);
+		return drpc::Status::FAILURE;
+	} catch (const std::exception &e) {
+		// The worker died under the call, most likely: its monitor says how.
+		drpc::log::warn(error_limit_, log_component,
+		                parts_.worker->label() + ": call answered FAILURE: " + e.what());
+		return drpc::Status::FAILURE;
+	}
+	return status;
+}
+
+std::string RemoteModule::export_state()
+{
+	throw drpc::Error(describe() + ": an isolated module does not hand state over");
+}
+
+void RemoteModule::import_state(std::span<const uint8_t>)
+{
+	throw drpc::Error(describe() + ": an isolated module does not hand state over");
+}
+
+} // namespace drpc::host::isolation

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file remote_module.hpp
+/// An isolated module as the host's registry sees it: a HostedModule that
+/// forwards each call to its worker process over a pooled connection, one
+/// hop, several calls at once.
+#pragma once
+
+#include "supervised_worker.hpp"
+
+#include "../lifecycle/hosted_module.hpp"
+#include "../lifecycle/runtime_dir.hpp"
+
+#include <drpc/lifecycle/access_list.hpp>
+
+#include <drpc/log.hpp>
+
+#include <chrono>
+#include <memory>
+
+namespace drpc::host::isolation {
+
+/// What a RemoteModule is made of.
+struct RemoteParts {
+	std::filesystem::path source;
+	uint64_t generation = 0;
+	drpc_plugin_info info{};
+	RuntimeFile copy; ///< the private copy the worker maps, removed with the module
+	std::shared_ptr<const AccessList> access;
+	std::chrono::milliseconds call_timeout{0}; ///< zero: none
+	std::shared_ptr<SupervisedWorker> worker;  ///< started
+};
+
+class RemoteModule final : public HostedModule {
+public:
+	explicit RemoteModule(RemoteParts parts);
+	/// Stops the worker (no call runs any more: the registry's leases).
+	~RemoteModule() override;
+
+	[[nodiscard]] int32_t id() const noexcept override { return parts_.info.module_id; }
+	[[nodiscard]] std::string name() const override { return parts_.info.name; }
+	[[nodiscard]] std::string version() const override { return parts_.info.version; }
+	[[nodiscard]] const drpc_plugin_info &info() const noexcept override { return parts_.info; }
+	[[nodiscard]] const std::filesystem::path &source() const noexcept override { return parts_.source; }
+	[[nodiscard]] uint64_t generation() const noexcept override { return parts_.generation; }
+	[[nodiscard]] Isolation isolation() const noexcept override { return Isolation::process; }
+	/// Nothing of the plugin is mapped in the host.
+	[[nodiscard]] std::filesystem::path mapped_copy() const override { return {}; }
+	[[nodiscard]] std::optional<WorkerHealth> worker_health() const override { return parts_.worker->health(); }
+
+	/// Checks modules.<name>.allow, then forwards the call with its caller
+	/// (relay_header.hpp). FAILURE while the worker is down or failed, when
+	/// it dies during the call, and when the call runs past call_timeout_ms
+	/// (then the worker is killed and restarted).
+	drpc::Status handle_call(const drpc::CallContext &context, std::span<const uint8_t> body,
+	                         drpc::ResponseBody &out) override;
+
+	// State handoff across processes is not offered (yet): the module reloads
+	// without it, as a plugin without export_state does.
+	[[nodiscard]] bool has_state_handoff() const noexcept override { return false; }
+	[[nodiscard]] std::string export_state() override;
+	void import_state(std::span<const uint8_t> state) override;
+
+private:
+	RemoteParts parts_;
+	drpc::log::RateLimit down_limit_;
+	drpc::log::RateLimit error_limit_;
+};
+
+} // namespace drpc::host::isolation

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: Apache-2.0
+// Starting a worker process and knowing it by its pidfd.
+#include "worker_process.hpp"
+
+#include <drpc/error.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace drpc::host::isolation {
+namespace {
+
+drpc::UniqueFd listening_socket(const std::filesystem::path &path)
+{
+	sockaddr_un address{};
+	address.sun_family = AF_UNIX;
+	const std::string text = path.string();
+	if (text.size() >= sizeof(address.sun_path))
+		throw drpc::Error("worker socket " + text + ": path longer than " +
+		                  std::to_string(sizeof(address.sun_path) - 1) + " bytes");
+	std::memcpy(address.sun_path, text.c_str(), text.size() + 1);
+	drpc::UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+	if (!fd.valid())
+		throw drpc::SystemError("worker socket " + text + ": socket", errno);
+	::unlink(text.c_str()); // a name left by a worker of a crashed host; the directory is the host's
+	if (::bind(fd.get(), reinterpret_cast<const sockaddr *>(&address), sizeof(address)) != 0)
+		throw drpc::SystemError("worker socket " + text + ": bind", errno);
+	if (::chmod(text.c_str(), 0600) != 0 || ::listen(fd.get(), 128) != 0) {
+		const int error = errno;
+		::unlink(text.c_str());
+		throw drpc::SystemError("worker socket " + text + ": listen", error);
+	}
+	return fd;
+}
+
+drpc::UniqueFd config_memfd(const std::string &config)
+{
+	drpc::UniqueFd fd(::memfd_create("drpc-worker-config", MFD_CLOEXEC));
+	if (!fd.valid())
+		throw drpc::SystemError("worker config: memfd_create", errno);
+	size_t done = 0;
+	while (done < config.size()) {
+		const ssize_t put = ::write(fd.get(), config.data() + done, config.size() - done);
+		if (put < 0 && errno == EINTR)
+			continue;
+		if (put <= 0)
+			throw drpc::SystemError("worker config: write", errno);
+		done += static_cast<size_t>(put);
+	}
+	if (::lseek(fd.get(), 0, SEEK_SET) != 0)
+		throw drpc::SystemError("worker config: lseek", errno);
+	return fd;
+}
+
+struct Pipe {
+	drpc::UniqueFd read;
+	drpc::UniqueFd write;
+};
+
+Pipe make_pipe(const char *what)
+{
+	int fds[2];
+	if (::pipe2(fds, O_CLOEXEC) != 0)
+		throw drpc::SystemError(std::string("worker ") + what + ": pipe2", errno);
+	return {drpc::UniqueFd(fds[0]), drpc::UniqueFd(fds[1])};
+}
+
+/// In the child between fork and exec: async-signal-safe calls only.
+[[noreturn]] void exec_child(const char *executable, char *const argv[], const int (&from)[5], int null_fd,
+                             int output_fd) noexcept
+{
+	// First out of the way of 3..6 (a source may sit on a target), then
+	// into place; dup2 leaves the copies without FD_CLOEXEC.
+	int moved[5];
+	for (int i = 0; i < 5; ++i) {
+		moved[i] = ::fcntl(from[i], F_DUPFD_CLOEXEC, 16);
+		if (moved[i] < 0)
+			::_exit(127);
+	}
+	if (::dup2(null_fd, 0) < 0 || ::dup2(output_fd, 1) < 0 || ::dup2(output_fd, 2) < 0)
+		::_exit(127);
+	const int targets[4] = {worker_plugin_fd, worker_listen_fd, worker_status_fd, worker_config_fd};
+	for (int i = 0; i < 4; ++i) {
+		if (::dup2(moved[i], targets[i]) < 0)
+			::_exit(127);
+	}
+	sigset_t none;
+	sigemptyset(&none);
+	::sigprocmask(SIG_SETMASK, &none, nullptr);
+	::execv(executable, argv);
+	::_exit(127);
+}
+
+} // namespace
+
+std::unique_ptr<WorkerProcess> WorkerProcess::spawn(const WorkerSpawn &spawn)
+{
+	std::unique_ptr<WorkerProcess> worker(new WorkerProcess());
+	drpc::UniqueFd listener = listening_socket(spawn.socket_path);
+	worker->socket_path_ = spawn.socket_path;
+	drpc::UniqueFd config = config_memfd(spawn.config);
+	Pipe output = make_pipe("output");
+	Pipe status = make_pipe("status");
+	drpc::UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
+	if (!null_fd.valid())
+		throw drpc::SystemError("worker: open /dev/null", errno);
+
+	// Everything the child needs is made before fork: it only moves
+	// descriptors and execs.
+	const std::string executable = spawn.executable.string();
+	std::vector<std::string> args = spawn.args.to_argv();
+	args.insert(args.begin(), "drpc-worker:" + spawn.args.name);
+	std::vector<char *> argv;
+	for (std::string &arg : args)
+		argv.push_back(arg.data());
+	argv.push_back(nullptr);
+	const int from[5] = {spawn.plugin_fd, listener.get(), status.write.get(), config.get(), output.write.get()};
+
+	const pid_t pid = ::fork();
+	if (pid < 0)
+		throw drpc::SystemError("worker " + spawn.args.name + ": fork", errno);
+	if (pid == 0)
+		exec_child(executable.c_str(), argv.data(), from, null_fd.get(), output.write.get());
+
+	worker->pid_ = pid;
+	worker->pidfd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+	if (!worker->pidfd_.valid()) {
+		const int error = errno;
+		::kill(pid, SIGKILL);
+		::waitpid(pid, nullptr, 0);
+		worker->reaped_ = true;
+		throw drpc::SystemError("worker " + spawn.args.name + ": pidfd_open", error);
+	}
+	worker->output_ = std::move(output.read);
+	worker->status_ = std::move(status.read);
+	return worker;
+}
+
+WorkerProcess::~WorkerProcess()
+{
+	if (!reaped_ && pid_ > 0)
+		(void)stop(SIGKILL, std::chrono::milliseconds(0));
+	if (!socket_path_.empty())
+		::unlink(socket_path_.c_str());
+}
+
+void WorkerProcess::kill(int signal) const noexcept
+{
+	if (!reaped_ && pidfd_.valid())
+		(void)::syscall(SYS_pidfd_send_signal, pidfd_.get(), signal, nullptr, 0);
+}
+
+std::optional<siginfo_t> WorkerProcess::try_reap() noexcept
+{
+	if (reaped_)
+		return std::nullopt;
+	siginfo_t info{};
+	for (;;) {
+		if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info,
+		             WEXITED | WNOHANG) == 0)
+			break;
+		if (errno == ECHILD)
+			reaped_ = true; // reaped elsewhere: nothing left to wait for
+		if (errno != EINTR)
+			return std::nullopt;
+	}
+	if (info.si_pid == 0)
+		return std::nullopt; // still running
+	reaped_ = true;
+	return info;
+}
+
+siginfo_t WorkerProcess::stop(int signal, std::chrono::milliseconds grace) noexcept
+{
+	kill(signal);
+	const auto deadline = std::chrono::steady_clock::now() + grace;
+	for (;;) {
+		if (auto info = try_reap())
+			return *info;
+		if (reaped_)
+			return {};
+		const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+			deadline - std::chrono::steady_clock::now());
+		if (left.count() <= 0) {
+			kill(SIGKILL);
+			pollfd ready{pidfd_.get(), POLLIN, 0};
+			(void)::poll(&ready, 1, 1000);
+			continue;
+		}
+		pollfd ready{pidfd_.get(), POLLIN, 0};
+		(void)::poll(&ready, 1, static_cast<int>(left.count()));
+	}
+}
+
+} // namespace drpc::host::isolation

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file drpc/lifecycle/isolation_config.hpp
+/// Where each module's code runs (plugins.isolation, modules.<name>.isolation)
+/// and the limits of a module run in a worker process of its own.
+#pragma once
+
+#include <drpc/lifecycle/module_record.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+
+namespace drpc::host {
+
+/// modules.<name>: how its worker runs (isolation "process" only).
+struct IsolationSettings {
+	/// Unset: plugins.isolation.
+	std::optional<Isolation> isolation;
+	/// A call running longer is answered FAILURE and its worker killed and
+	/// restarted (zero: no limit).
+	uint64_t call_timeout_ms = 0;
+	/// What the plugin may map beyond what the worker holds once confined
+	/// (RLIMIT_DATA, see host/worker/confinement.hpp).
+	std::optional<uint64_t> memory_limit_bytes;
+	/// Run the worker as this user and group (the host must be root).
+	std::optional<uid_t> uid;
+	std::optional<gid_t> gid;
+	/// Enter the seccomp + Landlock sandbox before the plugin is mapped.
+	bool sandbox = false;
+};
+
+/// The isolation of every module, by name.
+struct IsolationConfig {
+	/// plugins.isolation: for modules that do not say.
+	Isolation default_isolation = Isolation::in_process;
+	std::map<std::string, IsolationSettings, std::less<>> modules;
+	/// The program a worker runs: drpc-host itself, in its worker mode.
+	std::filesystem::path worker_executable = "/proc/self/exe";
+
+	/// The settings of module `name`, its isolation resolved.
+	[[nodiscard]] IsolationSettings for_module(std::string_view name) const;
+};
+
+} // namespace drpc::host
