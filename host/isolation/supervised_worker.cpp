@@ -80,18 +80,18 @@ std::shared_ptr<WorkerConnections> SupervisedWorker::serving() const
 
 void SupervisedWorker::kill(const std::shared_ptr<WorkerConnections> &connections, std::string reason)
 {
+	{
+		// No new call for a worker about to be killed, from now on.
+		const std::lock_guard lock(mutex_);
+		if (serving_ == connections)
+			serving_.reset();
+	}
 	monitor_.post([self = weak_from_this(), connections, reason = std::move(reason)] {
 		const auto worker = self.lock();
 		if (!worker || worker->current_ != connections || !worker->process_)
 			return; // already gone, or a later worker
 		if (worker->kill_reason_.empty())
 			worker->kill_reason_ = reason;
-		{
-			// No new call for a worker about to be killed.
-			const std::lock_guard lock(worker->mutex_);
-			if (worker->serving_ == connections)
-				worker->serving_.reset();
-		}
 		worker->process_->kill(SIGKILL);
 	});
 }

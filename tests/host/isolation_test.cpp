@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: Apache-2.0
+// Isolated modules end to end: a real drpc-host running the fault plugins in
+// worker processes, a bystander calling another module the whole time, and
+// the listing (admin module and drpc-ctl) telling what happened.
+#include "isolation_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <future>
+#include <string>
+
+using namespace std::chrono_literals;
+using isolation_test::Bystander;
+using isolation_test::eventually;
+using isolation_test::fault_plugin;
+using isolation_test::IsolatedHost;
+using isolation_test::status_of;
+
+namespace {
+
+constexpr int32_t segv_id = 4900;
+constexpr int32_t abort_id = 4901;
+constexpr int32_t loop_id = 4904;
+constexpr int32_t leak_id = 4905;
+constexpr int32_t thread_id = 4906;
+constexpr int32_t fullpb_id = 4907;
+
+std::string isolated(std::initializer_list<std::string> names, const std::string &extra = "")
+{
+	std::string modules = "{";
+	for (const std::string &name : names) {
+		if (modules.size() > 1)
+			modules += ", ";
+		modules += "\"" + name + "\": {\"isolation\": \"process\"" + extra + "}";
+	}
+	return modules + "}";
+}
+
+/// Serving again after a restart: method 0 echoes.
+bool serves(const IsolatedHost &host, int32_t id)
+{
+	return eventually([&] { return status_of(host.socket(), id, 0) == drpc::Status::SUCCESS; });
+}
+
+/// A crash in call(): FAILURE for that call, the host and the bystander
+/// untouched, one log line with the signal, a restart, the counters.
+void check_call_crash(const std::string &name, int32_t id, const std::string &signal)
+{
+	IsolatedHost host({fault_plugin(name)}, isolated({name}));
+	Bystander bystander(host.socket());
+	REQUIRE(status_of(host.socket(), id, 0) == drpc::Status::SUCCESS);
+	CHECK(host.module(id)->isolation() == "process");
+
+	CHECK(status_of(host.socket(), id, 1) == drpc::Status::FAILURE);
+	CHECK(serves(host, id));
+	const auto info = host.module(id);
+	REQUIRE(info);
+	CHECK(info->state() == "serving");
+	CHECK(info->crashes() == 1);
+	CHECK(info->restarts() == 1);
+	CHECK(info->last_cause().find(signal) != std::string::npos);
+	CHECK(host.log().find("ERROR isolation: the worker of module " + std::to_string(id) + " (" + name) !=
+	      std::string::npos);
+	CHECK(host.log().find(signal) != std::string::npos);
+	CHECK(host.ctl_modules().find("last worker exit of " + std::to_string(id) + " (" + name + "): ") !=
+	      std::string::npos);
+	CHECK(host.alive());
+	CHECK(bystander.calls() > 0);
+	CHECK(bystander.stop() == 0);
+	CHECK(host.stop() == 0);
+}
+
+/// A plugin that cannot get as far as serving: its file is refused, saying
+/// how the worker ended, and the host serves the rest.
+void check_refused(const std::string &name, const std::string &cause)
+{
+	IsolatedHost host({fault_plugin(name)}, isolated({name}));
+	Bystander bystander(host.socket());
+	const auto failures = host.failures();
+	REQUIRE(failures.size() == 1);
+	CHECK(failures[0].source_file().find(name) != std::string::npos);
+	CHECK(failures[0].error().find(cause) != std::string::npos);
+	CHECK(host.workers().empty());
+	CHECK(status_of(host.socket(), isolation_test::echo_id, 0) == drpc::Status::SUCCESS);
+	CHECK(bystander.stop() == 0);
+	CHECK(host.stop() == 0);
+}
+
+} // namespace
+
+TEST_CASE("isolation: a segfault in call() costs only that call; the worker is restarted")
+{
+	check_call_crash("fault_segv", segv_id, "killed by signal 11 (SIGSEGV)");
+}
+
+TEST_CASE("isolation: abort() in call() costs only that call; the worker is restarted")
+{
+	check_call_crash("fault_abort", abort_id, "killed by signal 6 (SIGABRT)");
+}
+
+TEST_CASE("isolation: exit(3) in create() refuses the file, the host serves on")
+{
+	check_refused("fault_exit_create", "exited with status 3");
+}
+
+TEST_CASE("isolation: a crashing static constructor refuses the file, the host serves on")
+{
+	check_refused("fault_ctor", "killed by signal 11 (SIGSEGV)");
+}
+
+TEST_CASE("isolation: 5 deaths within 60 s put the module in state failed until it is reloaded")
+{
+	IsolatedHost host({fault_plugin("fault_segv")}, isolated({"fault_segv"}));
+	Bystander bystander(host.socket());
+	for (int death = 1; death <= 5; ++death) {
+		REQUIRE(serves(host, segv_id));
+		CHECK(status_of(host.socket(), segv_id, 1) == drpc::Status::FAILURE);
+		// While it is down (or being restarted), calls are answered FAILURE
+		// at once rather than queued.
+	}
+	REQUIRE(eventually([&] { return host.module(segv_id)->state() == "failed"; }));
+	const auto info = host.module(segv_id);
+	CHECK(info->crashes() == 5);
+	CHECK(info->restarts() == 4);
+	CHECK(info->last_cause().find("SIGSEGV") != std::string::npos);
+	// Failed: FAILURE without starting anything.
+	CHECK(eventually([&] { return host.workers().empty(); }));
+	CHECK(status_of(host.socket(), segv_id, 0) == drpc::Status::FAILURE);
+	CHECK(host.workers().empty());
+	const std::string listing = host.ctl_modules();
+	CHECK(listing.find("failed") != std::string::npos);
+	CHECK(listing.find("last worker exit of 4900 (fault_segv): killed by signal 11 (SIGSEGV)") !=
+	      std::string::npos);
+	CHECK(host.log().find("5 deaths within 60 s: state failed") != std::string::npos);
+
+	// A reload is a new generation with a fresh worker and fresh counters.
+	const auto reloaded = host.reload(segv_id);
+	CHECK(reloaded.ok());
+	CHECK(status_of(host.socket(), segv_id, 0) == drpc::Status::SUCCESS);
+	CHECK(host.module(segv_id)->state() == "serving");
+	CHECK(host.module(segv_id)->crashes() == 0);
+	CHECK(host.workers().size() == 1);
+	CHECK(bystander.stop() == 0);
+	CHECK(host.stop() == 0);
+}
+
+TEST_CASE("isolation: an endless loop past call_timeout_ms is answered FAILURE and its worker replaced")
+{
+	IsolatedHost host({fault_plugin("fault_loop")}, isolated({"fault_loop"}, ", \"call_timeout_ms\": 300"));
+	Bystander bystander(host.socket());
+	REQUIRE(status_of(host.socket(), loop_id, 0) == drpc::Status::SUCCESS);
+	const auto start = std::chrono::steady_clock::now();
+	CHECK(status_of(host.socket(), loop_id, 1) == drpc::Status::FAILURE);
+	CHECK(std::chrono::steady_clock::now() - start < 20s); // a deadline only against hanging
+	CHECK(serves(host, loop_id));
+	const auto info = host.module(loop_id);
+	CHECK(info->crashes() == 1);
+	CHECK(info->last_cause().find("SIGKILL") != std::string::npos);
+	CHECK(info->last_cause().find("call_timeout_ms (300 ms)") != std::string::npos);
+	CHECK(bystander.stop() == 0);
+	// Nothing spins on: SIGTERM exits 0.
+	CHECK(host.stop() == 0);
+}
+
+TEST_CASE("isolation: a leak past memory_limit_bytes fails its calls in the worker, not the host")
+{
+	IsolatedHost host({fault_plugin("fault_leak")},
+	                  isolated({"fault_leak"}, ", \"memory_limit_bytes\": " + std::to_string(64 << 20)));
+	Bystander bystander(host.socket());
+	const uint64_t host_before = host.resident_bytes();
+	int failed = 0;
+	for (int i = 0; i < 120 && failed == 0; ++i) {
+		if (status_of(host.socket(), leak_id, 1) != drpc::Status::SUCCESS)
+			++failed;
+	}
+	// The allocation past the budget fails: FAILURE (under ASan, whose
+	// allocator aborts instead, the worker dies and is restarted).
+	CHECK(failed == 1);
+	CHECK(serves(host, leak_id));
+	CHECK(host.resident_bytes() < host_before + (uint64_t{32} << 20));
+	CHECK(bystander.stop() == 0);
+	CHECK(host.stop() == 0);
+}
+
+TEST_CASE("isolation: a thread left running after unload takes down no host")
+{
+	IsolatedHost host({fault_plugin("fault_thread")}, isolated({"fault_thread"}));
+	Bystander bystander(host.socket());
+	REQUIRE(status_of(host.socket(), thread_id, 1) == drpc::Status::SUCCESS);
+	REQUIRE(host.workers().size() == 1);
+	CHECK(host.unload(thread_id).ok());
+	CHECK(eventually([&] { return host.workers().empty(); }));
+	CHECK_FALSE(host.module(thread_id));
+	std::this_thread::sleep_for(300ms); // what the left thread would need to crash a host
+	CHECK(host.alive());
+	CHECK(bystander.stop() == 0);
+	CHECK(host.stop() == 0);
+}
+
+TEST_CASE("isolation: a full-protobuf plugin, refused in-process, runs isolated and reloads 10 times")
+{
+	IsolatedHost host({fault_plugin("fault_fullpb")}, isolated({"fault_fullpb"}));
+	Bystander bystander(host.socket());
+	REQUIRE(status_of(host.socket(), fullpb_id, 0) == drpc::Status::SUCCESS);
+	for (int reload = 0; reload < 10; ++reload) {
+		const auto answer = host.reload(fullpb_id);
+		REQUIRE(answer.ok());
+		CHECK(answer.module().generation() == static_cast<uint64_t>(reload + 2));
+		CHECK(status_of(host.socket(), fullpb_id, 0) == drpc::Status::SUCCESS);
+		CHECK(status_of(host.socket(), fullpb_id, 1) == drpc::Status::SUCCESS);
+	}
+	CHECK(eventually([&] { return host.workers().size() == 1; }));
+	CHECK(bystander.stop() == 0);
+	CHECK(host.stop() == 0);
+}
+
+TEST_CASE("isolation: SIGKILL of a worker in the middle of 1 MiB calls fails only the call in flight")
+{
+	IsolatedHost host({fault_plugin("fault_abort")}, isolated({"fault_abort"}));
+	Bystander bystander(host.socket());
+	const std::string big(size_t{1} << 20, 'x');
+	REQUIRE(status_of(host.socket(), abort_id, 0, big) == drpc::Status::SUCCESS);
+	std::atomic<bool> stop{false};
+	std::atomic<int> failed{0};
+	std::atomic<int> served{0};
+	auto caller = std::async(std::launch::async, [&] {
+		while (!stop.load()) {
+			if (status_of(host.socket(), abort_id, 0, big) == drpc::Status::SUCCESS)
+				++served;
+			else
+				++failed;
+		}
+	});
+	REQUIRE(eventually([&] { return served.load() >= 3; }));
+	const std::vector<pid_t> workers = host.workers();
+	REQUIRE(workers.size() == 1);
+	::kill(workers[0], SIGKILL);
+	REQUIRE(eventually([&] { return failed.load() >= 1; }));
+	const int served_before = served.load();
+	CHECK(eventually([&] { return served.load() > served_before + 2; }));
+	stop.store(true);
+	caller.get();
+	const auto info = host.module(abort_id);
+	CHECK(info->crashes() == 1);
+	CHECK(info->last_cause().find("SIGKILL") != std::string::npos);
+	CHECK(bystander.stop() == 0);
+	CHECK(host.stop() == 0);
+}
