@@ -163,6 +163,18 @@ size_t IsolatedHost::open_fds() const
 	return count;
 }
 
+std::string IsolatedHost::fd_targets() const
+{
+	std::string text;
+	for (const auto &entry :
+	     std::filesystem::directory_iterator("/proc/" + std::to_string(process_->pid()) + "/fd")) {
+		std::error_code error;
+		text += entry.path().filename().string() + "=" +
+		        std::filesystem::read_symlink(entry.path(), error).string() + " ";
+	}
+	return text;
+}
+
 std::string IsolatedHost::log() const { return host_test::read_file(log_); }
 
 int IsolatedHost::stop()

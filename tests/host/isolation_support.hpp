@@ -55,6 +55,8 @@ public:
 	[[nodiscard]] std::vector<pid_t> workers() const;
 	/// The host's open descriptors.
 	[[nodiscard]] size_t open_fds() const;
+	/// What they are (readlink of each), for a failure message.
+	[[nodiscard]] std::string fd_targets() const;
 	[[nodiscard]] uint64_t resident_bytes() const { return process_->resident_bytes(); }
 	/// Everything the host logged so far.
 	[[nodiscard]] std::string log() const;
