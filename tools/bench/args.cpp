@@ -157,6 +157,8 @@ Options parse_args(const std::vector<std::string_view> &args)
 			options.flood = true;
 		} else if (option == "--flood-connections") {
 			options.flood_connections = parse_integer<unsigned>(option, value(), 1, 10'000);
+		} else if (option == "--isolation") {
+			options.isolation = true;
 		} else if (option == "--reload-storm") {
 			options.storm.enabled = true;
 		} else if (option == "--reloads") {
@@ -172,8 +174,9 @@ Options parse_args(const std::vector<std::string_view> &args)
 	}
 	if (seconds_given && options.calls != 0)
 		throw std::invalid_argument("--seconds and --calls exclude each other");
-	if ((options.sessions != 0) + options.flood + options.storm.enabled > 1)
-		throw std::invalid_argument("--sessions, --flood and --reload-storm are separate runs: give one");
+	if ((options.sessions != 0) + options.flood + options.storm.enabled + options.isolation > 1)
+		throw std::invalid_argument(
+			"--sessions, --flood, --reload-storm and --isolation are separate runs: give one");
 	if (options.sessions != 0 || options.flood)
 		return options;
 	finish_storm(options, given, connections);
@@ -230,6 +233,10 @@ std::string usage()
 	       "                            the server's peak RSS against its budget and the\n"
 	       "                            bystander's failed calls (must be 0)\n"
 	       "  --flood-connections N     connections of the memory attack (default 64)\n"
+	       "  --isolation               instead: the echo plugin in two drpc-host processes,\n"
+	       "                            in-process and isolated (a worker process), each case\n"
+	       "                            against the floor; isolated targets >= 0.45 x the floor\n"
+	       "                            up to 4 KiB, >= 0.40 x for larger calls\n"
 	       "  --reload-storm            instead: an in-process drpc-host serving the storm\n"
 	       "                            plugin (module 4300); after a steady-state window,\n"
 	       "                            storm.so is replaced (rename) by the other build, again\n"

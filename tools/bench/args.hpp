@@ -54,6 +54,8 @@ struct Options {
 	size_t sessions = 0;
 	/// --flood: the memory and slow-client attacks with a bystander.
 	bool flood = false;
+	/// --isolation: echo in-process and isolated in two drpc-host processes.
+	bool isolation = false;
 	/// --flood-connections: connections of the memory attack (the slow ones scale with it).
 	unsigned flood_connections = 64;
 };

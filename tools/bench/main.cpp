@@ -8,6 +8,7 @@
 #include "flood_bench.hpp"
 #include "floor_server.hpp"
 #include "hello_module.hpp"
+#include "isolation_bench.hpp"
 #include "reload_storm.hpp"
 #include "report.hpp"
 #include "sessions_bench.hpp"
@@ -54,6 +55,8 @@ int run(const Options &options)
 		return run_sessions(options);
 	if (options.flood)
 		return run_flood(options);
+	if (options.isolation)
+		return run_isolation(options);
 
 	const TempDir dir;
 	FloorServer floor(dir.path() / "floor.sock");
