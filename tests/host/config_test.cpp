@@ -105,6 +105,26 @@ TEST_CASE("config: every key")
 	CHECK(config.access.at("admin") == drpc::host::AccessList{.uids = {}, .gids = {}, .everyone = true});
 }
 
+TEST_CASE("config: isolation keys are the host's, not the plugin's")
+{
+	const HostConfig config = parse_config(
+		R"({"plugins": {"isolation": "process"},
+		    "modules": {"kv": {"max_keys": 5, "call_timeout_ms": 250, "memory_limit_bytes": 67108864,
+		                       "user": 0, "group": "root"},
+		                "hello": {"isolation": "in-process"}}})",
+		"/etc/drpc");
+	CHECK(config.isolation.default_isolation == drpc::host::Isolation::process);
+	const auto kv = config.isolation.for_module("kv");
+	CHECK(kv.isolation == drpc::host::Isolation::process);
+	CHECK(kv.call_timeout_ms == 250);
+	CHECK(kv.memory_limit_bytes == uint64_t{64} << 20);
+	CHECK(kv.uid == uid_t{0});
+	CHECK(kv.gid == gid_t{0});
+	CHECK(config.isolation.for_module("hello").isolation == drpc::host::Isolation::in_process);
+	CHECK(config.isolation.for_module("echo").isolation == drpc::host::Isolation::process);
+	CHECK(config.modules.at("kv") == R"({"max_keys":5})");
+}
+
 TEST_CASE("config: relative paths are resolved against the config's directory")
 {
 	const HostConfig config = parse_config(R"({"socket": {"path": "../x/./s.sock"}})", "/etc/drpc");
@@ -167,6 +187,16 @@ TEST_CASE("config: errors name the key")
 	         "modules.kv.allow.gids: expected numeric ids"},
 		{"admin config", R"({"modules": {"admin": {"max_keys": 1}}})",
 	         "modules.admin.max_keys: unknown key (the built-in admin module takes only \"allow\")"},
+		{"bad isolation", R"({"plugins": {"isolation": "thread"}})",
+	         "plugins.isolation: expected \"in-process\" or \"process\", got \"thread\""},
+		{"bad module isolation", R"({"modules": {"kv": {"isolation": 1}}})",
+	         "modules.kv.isolation: expected a string"},
+		{"worker limit in-process", R"({"modules": {"kv": {"call_timeout_ms": 100}}})",
+	         "modules.kv: call_timeout_ms, memory_limit_bytes, user, group and sandbox need isolation \"process\""},
+		{"memory limit too small", R"({"modules": {"kv": {"isolation": "process", "memory_limit_bytes": 10}}})",
+	         "modules.kv.memory_limit_bytes: 10 is out of range"},
+		{"unknown user", R"({"modules": {"kv": {"isolation": "process", "user": "no-such-user-x"}}})",
+	         "modules.kv.user: no such user \"no-such-user-x\""},
 		{"duplicate key", R"({"socket": {"mode": "0600", "mode": "0666"}})", "mode: duplicate key"},
 		{"duplicate section", R"({"log": {}, "log": {}})", "log: duplicate key"},
 	};
