@@ -3,6 +3,7 @@
 #include "remote_module.hpp"
 
 #include "relay_header.hpp"
+#include "worker_control.hpp"
 
 #include <drpc/codec.hpp>
 #include <drpc/error.hpp>
@@ -78,14 +79,52 @@ drpc::Status RemoteModule::handle_call(const drpc::CallContext &context, std::sp
 	return status;
 }
 
-std::string RemoteModule::export_state()
+bool RemoteModule::has_state_handoff() const noexcept
 {
-	throw drpc::Error(describe() + ": an isolated module does not hand state over");
+	try {
+		return parts_.worker->has_state_handoff();
+	} catch (...) {
+		return false;
+	}
 }
 
-void RemoteModule::import_state(std::span<const uint8_t>)
+std::string RemoteModule::control(int32_t method, std::span<const uint8_t> body, std::string_view what)
 {
-	throw drpc::Error(describe() + ": an isolated module does not hand state over");
+	const std::shared_ptr<WorkerConnections> worker = parts_.worker->serving();
+	if (!worker)
+		throw drpc::Error(describe() + ": " + std::string(what) + ": its worker is not serving");
+	std::unique_ptr<drpc::ClientConnection> connection = worker->take();
+	std::string result;
+	drpc::Status status = drpc::Status::FAILURE;
+	connection->send_msg(
+		drpc::codec::CallView{
+			.module = worker_control_id,
+			.method = method,
+			.sequence = 0,
+			.body = std::string_view(reinterpret_cast<const char *>(body.data()), body.size()),
+		},
+		std::chrono::milliseconds(0), [&](const drpc::codec::ResponseView &response) {
+			status = response.status;
+			result.assign(response.body);
+		});
+	worker->give_back(std::move(connection));
+	if (status != drpc::Status::SUCCESS || result.empty())
+		throw drpc::Error(describe() + ": " + std::string(what) + ": the worker answered " +
+		                  std::string(drpc::to_string(status)));
+	if (static_cast<uint8_t>(result[0]) != control_ok)
+		throw drpc::Error(describe() + ": " + std::string(what) +
+		                  " failed: " + drpc::log::untrusted(std::string_view(result).substr(1), 1024));
+	return result.substr(1);
+}
+
+std::string RemoteModule::export_state()
+{
+	return control(static_cast<int32_t>(ControlMethod::export_state), {}, "export_state");
+}
+
+void RemoteModule::import_state(std::span<const uint8_t> state)
+{
+	(void)control(static_cast<int32_t>(ControlMethod::import_state), state, "import_state");
 }
 
 } // namespace drpc::host::isolation

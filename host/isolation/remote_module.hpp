@@ -54,13 +54,17 @@ public:
 	drpc::Status handle_call(const drpc::CallContext &context, std::span<const uint8_t> body,
 	                         drpc::ResponseBody &out) override;
 
-	// State handoff across processes is not offered (yet): the module reloads
-	// without it, as a plugin without export_state does.
-	[[nodiscard]] bool has_state_handoff() const noexcept override { return false; }
+	/// Through the worker's control module (worker_control.hpp): exported
+	/// in the old worker, imported in the new one before its first call.
+	[[nodiscard]] bool has_state_handoff() const noexcept override;
 	[[nodiscard]] std::string export_state() override;
 	void import_state(std::span<const uint8_t> state) override;
 
 private:
+	/// Calls the worker's control module; the result after its outcome
+	/// byte. Throws drpc::Error with the worker's reason.
+	std::string control(int32_t method, std::span<const uint8_t> body, std::string_view what);
+
 	RemoteParts parts_;
 	drpc::log::RateLimit down_limit_;
 	drpc::log::RateLimit error_limit_;

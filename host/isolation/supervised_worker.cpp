@@ -96,6 +96,12 @@ void SupervisedWorker::kill(const std::shared_ptr<WorkerConnections> &connection
 	});
 }
 
+bool SupervisedWorker::has_state_handoff() const
+{
+	const std::lock_guard lock(mutex_);
+	return handoff_;
+}
+
 WorkerHealth SupervisedWorker::health() const
 {
 	const std::lock_guard lock(mutex_);
@@ -160,7 +166,7 @@ void SupervisedWorker::on_status()
 	monitor_.unwatch(process_->status_fd());
 	process_->close_status();
 	const std::string line = status_text_.substr(0, status_text_.find('\n'));
-	if (line != "ready") {
+	if (line != "ready" && line != "ready handoff") {
 		const std::lock_guard lock(mutex_);
 		// The worker exits after an error; on_exit() reports it.
 		start_error_ = line.starts_with("error ")
@@ -178,6 +184,7 @@ void SupervisedWorker::on_status()
 		                                       std::to_string(health_.restarts) + ")");
 	}
 	served_ = true;
+	handoff_ = line == "ready handoff";
 	phase_ = Phase::serving;
 	serving_ = current_;
 	changed_.notify_all();

@@ -59,6 +59,8 @@ public:
 	void kill(const std::shared_ptr<WorkerConnections> &connections, std::string reason);
 
 	[[nodiscard]] WorkerHealth health() const;
+	/// Whether the plugin hands its state over (as its worker said when ready).
+	[[nodiscard]] bool has_state_handoff() const;
 	[[nodiscard]] const std::string &label() const noexcept { return plan_.label; }
 
 private:
@@ -81,6 +83,7 @@ private:
 	std::shared_ptr<WorkerConnections> serving_; // guarded by mutex_
 	WorkerHealth health_;                        // guarded by mutex_
 	std::string start_error_;                    // guarded by mutex_
+	bool handoff_ = false;                       // guarded by mutex_
 
 	// The monitor thread's own.
 	std::unique_ptr<WorkerProcess> process_;

@@ -3,6 +3,7 @@
 #include "worker_main.hpp"
 
 #include "worker_args.hpp"
+#include "worker_control.hpp"
 #include "worker_module.hpp"
 
 #include "../lifecycle/plugin_loader.hpp"
@@ -122,8 +123,10 @@ int serve(const WorkerArgs &args, const sigset_t &stop)
 			.listen_fd = worker_listen_fd,
 		});
 		server.register_module(std::make_shared<WorkerModule>(plugin, args.host_uid));
+		server.register_module(std::make_shared<WorkerControl>(plugin, args.host_uid));
 		server.start();
-		write_status("ready");
+		// Whether the host may move state in and out through WorkerControl.
+		write_status(plugin->has_state_handoff() ? "ready handoff" : "ready");
 		::close(worker_status_fd);
 		int signal = 0;
 		while (::sigwait(&stop, &signal) != 0) {
