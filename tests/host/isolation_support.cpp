@@ -218,6 +218,28 @@ uint64_t Bystander::stop()
 	return lost_.load();
 }
 
+std::string proc_status(pid_t pid, const std::string &key)
+{
+	std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+	std::string line;
+	while (std::getline(status, line)) {
+		if (line.starts_with(key + ":")) {
+			const size_t value = line.find_first_not_of(" \t", key.size() + 1);
+			return value == std::string::npos ? std::string() : line.substr(value);
+		}
+	}
+	return {};
+}
+
+std::vector<std::string> fd_targets_of(pid_t pid)
+{
+	std::vector<std::string> targets;
+	std::error_code error;
+	for (const auto &entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", error))
+		targets.push_back(std::filesystem::read_symlink(entry.path(), error).string());
+	return targets;
+}
+
 drpc::Status status_of(const std::filesystem::path &socket, int32_t module, int32_t method, const std::string &body)
 {
 	try {

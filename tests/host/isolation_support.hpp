@@ -61,6 +61,8 @@ public:
 	/// Everything the host logged so far.
 	[[nodiscard]] std::string log() const;
 
+	/// Sends `number` to the host process.
+	void signal(int number) const { process_->signal(number); }
 	/// SIGTERM; the exit status.
 	int stop();
 
@@ -89,6 +91,11 @@ private:
 	std::atomic<uint64_t> lost_{0};
 	std::thread thread_;
 };
+
+/// The "Key:" line of /proc/<pid>/status without the key ("" when gone).
+[[nodiscard]] std::string proc_status(pid_t pid, const std::string &key);
+/// What /proc/<pid>/fd holds (readlink of each).
+[[nodiscard]] std::vector<std::string> fd_targets_of(pid_t pid);
 
 /// A call of its own; its status (FAILURE when the call itself fails).
 [[nodiscard]] drpc::Status status_of(const std::filesystem::path &socket, int32_t module, int32_t method,

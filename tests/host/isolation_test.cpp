@@ -4,6 +4,8 @@
 // the listing (admin module and drpc-ctl) telling what happened.
 #include "isolation_support.hpp"
 
+#include <worker/sandbox.hpp>
+
 #include <doctest/doctest.h>
 
 #include <csignal>
@@ -266,4 +268,40 @@ TEST_CASE("isolation: SIGKILL of a worker in the middle of 1 MiB calls fails onl
 	CHECK(info->last_cause().find("SIGKILL") != std::string::npos);
 	CHECK(bystander.stop() == 0);
 	CHECK(host.stop() == 0);
+}
+
+TEST_CASE("isolation: a worker is confined, sandboxed when asked, and dies with the host")
+{
+	const bool sandbox = drpc::host::worker::sandbox_available();
+	IsolatedHost host({fault_plugin("fault_segv")},
+	                  std::string(R"({"fault_segv": {"isolation": "process", "sandbox": )") +
+	                          (sandbox ? "true" : "false") + "}}");
+	Bystander bystander(host.socket());
+	REQUIRE(status_of(host.socket(), segv_id, 0) == drpc::Status::SUCCESS);
+	const std::vector<pid_t> workers = host.workers();
+	REQUIRE(workers.size() == 1);
+	const pid_t worker = workers[0];
+	CHECK(isolation_test::proc_status(worker, "NoNewPrivs") == "1");
+	if (sandbox) {
+		CHECK(isolation_test::proc_status(worker, "Seccomp") == "2");
+		CHECK(host.log().find("worker fault_segv: ") != std::string::npos);
+		CHECK(host.log().find("sandbox: seccomp") != std::string::npos);
+	}
+	// Only what it was given: the plugin copy, its sockets, pipes, its own
+	// epoll and eventfds; nothing of the host's (log, plugins directory,
+	// inotify, signalfd).
+	for (const std::string &target : isolation_test::fd_targets_of(worker)) {
+		INFO("worker descriptor: ", target);
+		CHECK(target.find("host.log") == std::string::npos);
+		CHECK(target.find("plugins") == std::string::npos);
+		CHECK(target.find("inotify") == std::string::npos);
+		CHECK(target.find("signalfd") == std::string::npos);
+	}
+	CHECK(bystander.stop() == 0);
+	// PR_SET_PDEATHSIG: the worker goes with its host, even one killed outright.
+	host.signal(SIGKILL);
+	CHECK(eventually([&] {
+		const std::string state = isolation_test::proc_status(worker, "State");
+		return state.empty() || state.starts_with("Z");
+	}));
 }
