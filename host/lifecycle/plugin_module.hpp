@@ -4,9 +4,9 @@
 /// the one instance created from it, torn down in that order's reverse.
 #pragma once
 
-#include <drpc/lifecycle/access_list.hpp>
 #include "hosted_module.hpp"
 #include "runtime_dir.hpp"
+#include <drpc/lifecycle/access_list.hpp>
 
 #include <drpc/log.hpp>
 #include <drpc/plugin.h>
@@ -34,6 +34,8 @@ struct LoadedPlugin {
 	void *instance = nullptr; ///< from plugin->create()
 	/// modules.<name>.allow; null (every client may call) when not configured.
 	std::shared_ptr<const AccessList> access;
+	/// What the plugin's describe() said, checked; null when it has none.
+	std::shared_ptr<const ModuleDescription> description;
 };
 
 /// Routes calls into a plugin instance. The object owns the instance and the
@@ -55,6 +57,10 @@ public:
 	[[nodiscard]] std::filesystem::path mapped_copy() const override { return loaded_.copy.path(); }
 	[[nodiscard]] uint64_t generation() const noexcept override { return loaded_.generation; }
 	[[nodiscard]] Isolation isolation() const noexcept override { return Isolation::in_process; }
+	[[nodiscard]] std::shared_ptr<const ModuleDescription> description() const noexcept override
+	{
+		return loaded_.description;
+	}
 
 	/// Fills a drpc_call_info, hands the body to the plugin's call() and
 	/// returns its status; a status outside drpc.Status answers FAILURE.

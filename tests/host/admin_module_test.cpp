@@ -468,7 +468,7 @@ TEST_CASE("admin: bad calls get the status that names the failure")
 		// A varint that never ends: no message decodes from it.
 		const std::string garbage = "\xff\xff\xff";
 		for (const AdminMethod method : {AdminMethod::LIST_MODULES, AdminMethod::LOAD, AdminMethod::UNLOAD,
-		                                 AdminMethod::RELOAD, AdminMethod::STATS}) {
+		                                 AdminMethod::RELOAD, AdminMethod::STATS, AdminMethod::DESCRIBE}) {
 			CAPTURE(static_cast<int>(method));
 			CHECK(fixture.call(method, garbage).status == drpc::Status::FAILED_UNMARSHAL_PAYLOAD);
 		}
@@ -476,7 +476,7 @@ TEST_CASE("admin: bad calls get the status that names the failure")
 	}
 	SUBCASE("an unknown method")
 	{
-		for (const int32_t method : {5, 99, -1}) {
+		for (const int32_t method : {6, 99, -1}) {
 			CAPTURE(method);
 			CHECK(fixture.call(method, "").status == drpc::Status::UNKNOWN_METHOD);
 		}
