@@ -39,7 +39,8 @@ cat >&2 <<TXT
 run-host: serving the plugins directory $plugins
           (hello = module 0, echo = 1000, kv = 1001) on $socket
 Try, from another terminal in $root:
-  build/tools/ctl/drpc-ctl --socket $socket call --module 0 --method 0 --request hello.Hello --json '{"name":"Friend"}' --response hello.HelloResponse
+  build/tools/ctl/drpc-ctl --socket $socket call hello.Greeting '{"name":"Friend"}'
+  build/tools/ctl/drpc-ctl --socket $socket list
 Drop a plugin .so into $plugins to load it; stop with Ctrl-C.
 TXT
 exec build/host/drpc-host --config config/drpc-host.json --plugins "$plugins" "$@"

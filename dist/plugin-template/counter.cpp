@@ -12,7 +12,7 @@ namespace {
 
 class Counter : public drpc::plugin::TypedModule<Counter> {
 public:
-	Counter() { on(counter::ADD, &Counter::add); }
+	Counter() { on(counter::ADD, "Add", &Counter::add); }
 
 	drpc::plugin::Status add(const drpc::plugin::CallContext &, const counter::AddRequest &in,
 	                         counter::AddResponse &out)

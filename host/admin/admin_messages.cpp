@@ -50,6 +50,26 @@ admin::ModuleOpResponse to_message(const ModuleOperation &operation)
 	return response;
 }
 
+admin::DescribedModule to_description_message(const ModuleRecord &record)
+{
+	admin::DescribedModule message;
+	message.set_id(record.id);
+	message.set_name(record.name);
+	message.set_version(record.version);
+	message.set_described(record.description != nullptr);
+	if (!record.description)
+		return message;
+	for (const MethodDescription &method : record.description->methods) {
+		admin::DescribedMethod &described = *message.add_methods();
+		described.set_method(method.method);
+		described.set_name(method.name);
+		described.set_request_type(method.request_type);
+		described.set_response_type(method.response_type);
+	}
+	message.set_descriptor_set(record.description->descriptor_set);
+	return message;
+}
+
 bool decode(std::span<const uint8_t> body, google::protobuf::MessageLite &message)
 {
 	// The server caps bodies far below INT_MAX; the check keeps the cast honest.

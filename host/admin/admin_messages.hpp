@@ -23,6 +23,8 @@ namespace drpc::host {
 /// A refused file (a record in state failed).
 [[nodiscard]] admin::LoadFailure to_failure_message(const ModuleRecord &failed);
 [[nodiscard]] admin::ModuleOpResponse to_message(const ModuleOperation &operation);
+/// A module's self-description (DESCRIBE); described = false when it has none.
+[[nodiscard]] admin::DescribedModule to_description_message(const ModuleRecord &record);
 
 /// Decodes a request body; false when it is not a `message`.
 [[nodiscard]] bool decode(std::span<const uint8_t> body, google::protobuf::MessageLite &message);

@@ -28,7 +28,7 @@ using AdminMethod = ::admin::Method;
 /// Module admin_module_id, "admin". By default only root and the user the
 /// host runs as may call it at all; anyone else gets FAILURE before the
 /// request is read. `modules.admin.allow` (set_read_access()) opens
-/// LIST_MODULES and STATS to more uids or gids; LOAD, UNLOAD and RELOAD stay
+/// LIST_MODULES, STATS and DESCRIBE to more uids or gids; LOAD, UNLOAD and RELOAD stay
 /// with root and the host's user whatever it says, since they run code
 /// inside the host, and answer the others "permission denied". An operation
 /// that was understood but failed (or was refused) is answered SUCCESS with
@@ -62,6 +62,8 @@ private:
 	drpc::Status list_modules(const drpc::CallContext &context, std::span<const uint8_t> body,
 	                          drpc::ResponseBody &out);
 	drpc::Status stats(const drpc::CallContext &context, std::span<const uint8_t> body, drpc::ResponseBody &out);
+	drpc::Status describe_modules(const drpc::CallContext &context, std::span<const uint8_t> body,
+	                              drpc::ResponseBody &out);
 	drpc::Status change(const drpc::CallContext &context, std::span<const uint8_t> body, drpc::ResponseBody &out);
 
 	/// Why the caller may not change the plugins, or "" when it may.

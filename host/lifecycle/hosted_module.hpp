@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -35,6 +36,9 @@ public:
 	[[nodiscard]] virtual const std::filesystem::path &source() const noexcept = 0;
 	[[nodiscard]] virtual uint64_t generation() const noexcept = 0;
 	[[nodiscard]] virtual Isolation isolation() const noexcept = 0;
+	/// What the plugin says of itself (its describe(), read and checked at
+	/// load); null when it does not describe itself.
+	[[nodiscard]] virtual std::shared_ptr<const ModuleDescription> description() const noexcept = 0;
 	/// The copy the dynamic loader mapped into this process, whose
 	/// unmapping the lifecycle checks after the module is destroyed; empty
 	/// when nothing of it is mapped here.

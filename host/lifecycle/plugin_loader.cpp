@@ -4,6 +4,7 @@
 #include "plugin_loader.hpp"
 
 #include "elf_info.hpp"
+#include "plugin_description.hpp"
 #include "plugin_info.hpp"
 
 #include <drpc/error.hpp>
@@ -91,6 +92,34 @@ void refuse_full_protobuf(std::span<const uint8_t> image)
 	}
 }
 
+/// The plugin's self-description, read and checked; null when it has none
+/// or when it is not fit to serve (logged, naming the file and why: the
+/// module still serves, undescribed). Throws std::bad_alloc only.
+std::shared_ptr<const ModuleDescription> description_of(const std::filesystem::path &source, const drpc_plugin &plugin,
+                                                        void *instance)
+{
+	if (!DRPC_PLUGIN_HAS(&plugin, describe))
+		return nullptr;
+	const drpc_plugin_description *description = nullptr;
+	try {
+		description = plugin.describe(instance);
+	} catch (...) {
+		drpc::log::warn(log_component, source.string() + ": describe() let an exception escape; " +
+		                                       describe(*plugin.info) + " serves undescribed");
+		return nullptr;
+	}
+	if (description == nullptr)
+		return nullptr;
+	try {
+		return std::make_shared<const ModuleDescription>(read_description(*description));
+	} catch (const drpc::Error &e) {
+		drpc::log::warn(log_component, source.string() + ": " + describe(*plugin.info) +
+		                                       ": its self-description is ignored (it serves undescribed): " +
+		                                       drpc::log::untrusted(e.what(), 512));
+		return nullptr;
+	}
+}
+
 boost::dll::shared_library map_library(const std::filesystem::path &copy)
 {
 	// Boost.DLL binds lazily unless told; binding now makes a missing symbol
@@ -143,7 +172,14 @@ std::shared_ptr<HostedModule> create_module(const std::filesystem::path &source,
 		.info = info,
 		.instance = instance,
 		.access = std::move(access),
+		.description = nullptr,
 	};
+	try {
+		loaded.description = description_of(source, *plugin, instance);
+	} catch (...) {
+		plugin->destroy(instance); // out of memory copying it
+		throw;
+	}
 	try {
 		return std::make_shared<PluginModule>(std::move(loaded));
 	} catch (...) {

@@ -35,6 +35,8 @@ struct LoadedPlugin {
 	void *instance = nullptr; ///< from plugin->create()
 	/// modules.<name>.allow; null (every client may call) when not configured.
 	std::shared_ptr<const AccessList> access;
+	/// What the plugin's describe() said, checked; null when it has none.
+	std::shared_ptr<const ModuleDescription> description;
 };
 
 /// Routes calls into a plugin instance. The object owns the instance and the
@@ -56,6 +58,10 @@ public:
 	[[nodiscard]] std::filesystem::path mapped_copy() const override { return loaded_.mapped; }
 	[[nodiscard]] uint64_t generation() const noexcept override { return loaded_.generation; }
 	[[nodiscard]] Isolation isolation() const noexcept override { return Isolation::in_process; }
+	[[nodiscard]] std::shared_ptr<const ModuleDescription> description() const noexcept override
+	{
+		return loaded_.description;
+	}
 
 	/// Fills a drpc_call_info, hands the body to the plugin's call() and
 	/// returns its status; a status outside drpc.Status answers FAILURE.

@@ -103,6 +103,7 @@ ModuleRecord PluginTable::record_of(const HostedModule &module, FileIdentity fil
 	record.state = ModuleState::serving;
 	record.loaded_since = std::chrono::system_clock::now();
 	record.isolation = module.isolation();
+	record.description = module.description();
 	return record;
 }
 

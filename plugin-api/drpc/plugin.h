@@ -37,9 +37,7 @@
  *      newer plugin loads on an older host (which never reads past what it
  *      knows). tests/plugin-api/abi1/ holds a frozen copy of the version-1
  *      header; a plugin built against it must keep loading and serving.
- *   Issue 9's self-description (methods and a FileDescriptorSet) is meant
- *   to be added exactly so: one more optional pointer at the end of struct
- *   drpc_plugin, DRPC_PLUGIN_VERSION 3.
+ *   Version 3 added the self-description (describe, below) exactly so.
  *
  * ## What the host checks before running any plugin code
  * The plugin's `struct drpc_plugin_info` is also placed in the ELF section
@@ -159,12 +157,66 @@ struct drpc_output {
 	uint8_t *(*reserve)(void *host_data, uint64_t size);
 };
 
+/** Bounds of a module's self-description; the host ignores one past them. */
+#define DRPC_DESCRIPTION_METHODS_MAX 1024u      /**< methods described */
+#define DRPC_DESCRIPTION_NAME_MAX 64u           /**< a method's name, NUL included */
+#define DRPC_DESCRIPTION_TYPE_MAX 256u          /**< a message type's full name, NUL included */
+#define DRPC_DESCRIPTOR_SET_MAX (1024u * 1024u) /**< bytes of the FileDescriptorSet */
+
+/**
+ * One method of a module, as clients call it by name. Since
+ * DRPC_PLUGIN_VERSION 3 (see describe).
+ */
+struct drpc_method_description {
+	int32_t method;    /**< the Call's method number */
+	uint32_t reserved; /**< 0 */
+	/** NUL-terminated, [A-Za-z0-9_]+, shorter than DRPC_DESCRIPTION_NAME_MAX: "Put". */
+	const char *name;
+	/**
+	 * The request and response protobuf message types by full name
+	 * ("kv.PutRequest"), [A-Za-z0-9_.]+, shorter than
+	 * DRPC_DESCRIPTION_TYPE_MAX, each defined in descriptor_set.
+	 */
+	const char *request_type;
+	const char *response_type;
+};
+
+/**
+ * What a module says of itself: its methods and the protobuf descriptors of
+ * their messages, so that a client (drpc-ctl) can call it by method name
+ * with JSON. Protobuf's lite runtime, which plugins use, carries no
+ * descriptors, so the build embeds them: `protoc --include_imports
+ * --descriptor_set_out` of the plugin's .proto files, as bytes (the Meson
+ * helper drpc-plugin-protoc does it; see drpc/plugin.hpp).
+ *
+ * What the host checks, and why no more: it links protobuf-lite only, which
+ * cannot parse a FileDescriptorSet as a message. So it checks the bounds
+ * above, the names' characters, that method numbers are unique, and the
+ * set's wire structure (every field of the set a length-delimited `file`,
+ * every file well-formed protobuf wire format inside, every method's types
+ * among the messages the files define: package + message names). A
+ * description failing any of this is ignored, with one log line saying
+ * what is wrong; the module still loads and serves, as one that does not
+ * describe itself. Building descriptors from the set (which may still
+ * fail, e.g. a field of an undefined type) is left to the client, which
+ * has the full runtime.
+ */
+#define DRPC_PLUGIN_DESCRIPTION_VERSION 1u
+struct drpc_plugin_description {
+	uint32_t version;      /**< DRPC_PLUGIN_DESCRIPTION_VERSION */
+	uint32_t method_count; /**< entries of `methods`, at most DRPC_DESCRIPTION_METHODS_MAX */
+	const struct drpc_method_description *methods;
+	/** A serialized google.protobuf.FileDescriptorSet; NULL when there is none. */
+	const uint8_t *descriptor_set;
+	uint64_t descriptor_set_len; /**< at most DRPC_DESCRIPTOR_SET_MAX */
+};
+
 /**
  * The descriptor `drpc_plugin_entry` returns. Version 1 ends at
  * import_state; each later version appends one optional field (see
  * "Versioning" above). `struct_size` says which fields the plugin has.
  */
-#define DRPC_PLUGIN_VERSION 2u
+#define DRPC_PLUGIN_VERSION 3u
 struct drpc_plugin {
 	uint32_t abi_version; /**< DRPC_PLUGIN_ABI_VERSION */
 	uint32_t struct_size; /**< sizeof(struct drpc_plugin) as built: which fields exist */
@@ -211,10 +263,21 @@ struct drpc_plugin {
 	 */
 	int32_t (*call_with_error)(void *instance, const struct drpc_call_info *info, const uint8_t *body,
 	                           uint64_t body_len, struct drpc_output *out, struct drpc_error *error);
+
+	/**
+	 * Since version 3; optional. The instance's self-description (see
+	 * struct drpc_plugin_description), or NULL when it has none. Called
+	 * once, right after create() and before the first call(), never
+	 * concurrently with another function of the instance; what it points
+	 * to stays valid and unchanged until destroy().
+	 */
+	const struct drpc_plugin_description *(*describe)(void *instance);
 };
 
 /** sizeof(struct drpc_plugin) at version 1: the least a host accepts. */
 #define DRPC_PLUGIN_SIZE_V1 (offsetof(struct drpc_plugin, import_state) + sizeof(void (*)(void)))
+/** sizeof(struct drpc_plugin) at version 2, before describe. */
+#define DRPC_PLUGIN_SIZE_V2 (offsetof(struct drpc_plugin, call_with_error) + sizeof(void (*)(void)))
 
 /**
  * Whether `plugin` (a const struct drpc_plugin *) has the appended `field`

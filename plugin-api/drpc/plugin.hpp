@@ -29,6 +29,19 @@
  *   DRPC_PLUGIN(Greeter, 0, "hello", "1.0.0")
  * @endcode
  *
+ * ## Describing the module (calls by name)
+ * A TypedModule describes itself when each on() names its method:
+ * `on(0, "Greeting", &Greeter::greet)` is one line per method, and the
+ * request and response types come from the handler's message classes.
+ * The protobuf descriptors of those types are the plugin's embedded
+ * FileDescriptorSet: the build tool `drpc-plugin-protoc` (installed with
+ * drpc-plugin.pc, which names it in its variable `protoc`) runs protoc for the
+ * plugin's .proto files and writes, beside the .pb.cc/.pb.h files, one
+ * source file defining drpc_plugin_descriptor_set below; add it to the
+ * plugin's sources. Without it the methods are still described, and a client
+ * needs the types from elsewhere (drpc-ctl --proto). A Module on raw bytes
+ * may override Module::description() with a static description of its own.
+ *
  * Messages must be generated with `option optimize_for = LITE_RUNTIME;` and
  * the plugin linked to protobuf-lite: full-runtime generated code registers
  * itself in a process-wide pool and aborts the host when a second build of
@@ -55,7 +68,25 @@
 #include <utility>
 #include <vector>
 
+extern "C" {
+/// The plugin's embedded FileDescriptorSet, defined by the source file
+/// drpc-plugin-protoc generates. Weak and hidden: in a plugin built without
+/// one both addresses are null (the linker resolves them so, at link time,
+/// within this plugin), and no other object's symbol can stand in for them.
+[[gnu::weak, gnu::visibility("hidden")]] extern const uint8_t drpc_plugin_descriptor_set[];
+[[gnu::weak, gnu::visibility("hidden")]] extern const uint64_t drpc_plugin_descriptor_set_len;
+}
+
 namespace drpc::plugin {
+
+/// The embedded FileDescriptorSet (see drpc_plugin_descriptor_set), empty
+/// when the plugin was built without one.
+[[nodiscard]] inline std::span<const uint8_t> embedded_descriptor_set() noexcept
+{
+	if (&drpc_plugin_descriptor_set_len == nullptr || drpc_plugin_descriptor_set == nullptr)
+		return {};
+	return {drpc_plugin_descriptor_set, static_cast<size_t>(drpc_plugin_descriptor_set_len)};
+}
 
 /// dRPC response status; the values are drpc.Status on the wire.
 enum class Status : int32_t {
@@ -144,6 +175,11 @@ public:
 
 	/// Handles one call. May throw: see the file comment.
 	virtual Status call(const CallContext &context, std::span<const uint8_t> body, Output &out) = 0;
+
+	/// The module's self-description (drpc/plugin.h's describe()), or null
+	/// for none. Called once, after construction and before the first
+	/// call(); what it returns must live as long as the module.
+	[[nodiscard]] virtual const drpc_plugin_description *description() noexcept { return nullptr; }
 };
 
 /**
@@ -161,7 +197,8 @@ public:
 
 /**
  * A module whose methods take and return protobuf (lite) messages. Register
- * each method in the constructor with on(); a body that does not parse as the
+ * each method in the constructor with on(), named to describe it (see the
+ * file comment); a body that does not parse as the
  * request answers FAILED_UNMARSHAL_PAYLOAD, a response that cannot be encoded
  * answers FAILED_MARSHAL, an unregistered method UNKNOWN_METHOD.
  */
@@ -176,21 +213,50 @@ public:
 		return Status::unknown_method;
 	}
 
+	/// The named methods and the embedded descriptor set; null when no
+	/// method is named.
+	[[nodiscard]] const drpc_plugin_description *description() noexcept override
+	{
+		try {
+			described_.clear();
+			for (const Method &method : methods_) {
+				if (!method.name.empty())
+					described_.push_back({method.id, 0, method.name.c_str(),
+					                      method.request_type.c_str(),
+					                      method.response_type.c_str()});
+			}
+		} catch (...) {
+			return nullptr; // out of memory: undescribed, the calls still work
+		}
+		if (described_.empty())
+			return nullptr;
+		const std::span<const uint8_t> set = embedded_descriptor_set();
+		description_ = {DRPC_PLUGIN_DESCRIPTION_VERSION, static_cast<uint32_t>(described_.size()),
+		                described_.data(), set.empty() ? nullptr : set.data(), set.size()};
+		return &description_;
+	}
+
 protected:
 	template <class Request, class Response>
 	using Handler = Status (Derived::*)(const CallContext &, const Request &, Response &);
 
-	/// Routes `method` to `handler`; a second registration of one ID throws.
+	/// Routes `method` to `handler` and describes it as `name` ("Put",
+	/// [A-Za-z0-9_]+) taking Request and answering Response (their
+	/// GetTypeName(), "kv.PutRequest"). A second registration of one ID or
+	/// name throws.
+	template <class Request, class Response>
+	void on(int32_t method, std::string_view name, Handler<Request, Response> handler)
+	{
+		if (name.empty())
+			throw std::logic_error("method " + std::to_string(method) + " registered with an empty name");
+		add(method, std::string(name), Request().GetTypeName(), Response().GetTypeName(), handler);
+	}
+
+	/// Routes `method` to `handler` without describing it: a client calls it
+	/// by number only.
 	template <class Request, class Response> void on(int32_t method, Handler<Request, Response> handler)
 	{
-		for (const Method &existing : methods_) {
-			if (existing.id == method)
-				throw std::logic_error("method " + std::to_string(method) + " registered twice");
-		}
-		methods_.push_back({method, [handler](Derived &self, const CallContext &context,
-		                                      std::span<const uint8_t> body, Output &out) {
-					    return invoke_typed<Request, Response>(self, handler, context, body, out);
-				    }});
+		add(method, {}, {}, {}, handler);
 	}
 
 private:
@@ -198,7 +264,27 @@ private:
 	struct Method {
 		int32_t id;
 		Invoker invoke;
+		std::string name; ///< empty: not described
+		std::string request_type;
+		std::string response_type;
 	};
+
+	template <class Request, class Response>
+	void add(int32_t method, std::string name, std::string request_type, std::string response_type,
+	         Handler<Request, Response> handler)
+	{
+		for (const Method &existing : methods_) {
+			if (existing.id == method || (!name.empty() && existing.name == name))
+				throw std::logic_error("method " + std::to_string(method) + " '" + name +
+				                       "': its number or name is registered twice");
+		}
+		methods_.push_back({method,
+		                    [handler](Derived &self, const CallContext &context, std::span<const uint8_t> body,
+		                              Output &out) {
+					    return invoke_typed<Request, Response>(self, handler, context, body, out);
+				    },
+		                    std::move(name), std::move(request_type), std::move(response_type)});
+	}
 
 	template <class Request, class Response>
 	static Status invoke_typed(Derived &self, Handler<Request, Response> handler, const CallContext &context,
@@ -224,6 +310,8 @@ private:
 	}
 
 	std::vector<Method> methods_;
+	std::vector<drpc_method_description> described_; // points into methods_
+	drpc_plugin_description description_{};
 };
 
 namespace detail {
@@ -342,12 +430,17 @@ int32_t import_state(void *instance, const uint8_t *state, uint64_t state_len, d
 	return DRPC_STATUS_FAILURE;
 }
 
+inline const drpc_plugin_description *describe(void *instance) noexcept
+{
+	return static_cast<Module *>(instance)->description();
+}
+
 template <class T> constexpr drpc_plugin make_plugin(const drpc_plugin_info *info)
 {
 	static_assert(std::is_base_of_v<Module, T>, "a drpc plugin class derives from drpc::plugin::Module");
 	drpc_plugin plugin{
 		DRPC_PLUGIN_ABI_VERSION, sizeof(drpc_plugin), info, &create<T>, &destroy<T>, &call, nullptr, nullptr,
-		&call_with_error,
+		&call_with_error,        &describe,
 	};
 	if constexpr (std::is_base_of_v<StateHandoff, T>) {
 		plugin.export_state = &export_state<T>;

@@ -17,7 +17,7 @@ public:
 	/// DAOS's hello.Function.GREETING.
 	static constexpr int32_t greeting_method = 0;
 
-	HelloModule() { on(greeting_method, &HelloModule::greet); }
+	HelloModule() { on(greeting_method, "Greeting", &HelloModule::greet); }
 
 	Status greet(const CallContext &, const hello::Hello &request, hello::HelloResponse &response)
 	{

@@ -24,10 +24,10 @@ public:
 
 	explicit KvModule(const drpc::plugin::Config &config) : store_(kv_plugin::parse_limits(config.json))
 	{
-		on(put_method, &KvModule::put);
-		on(get_method, &KvModule::get);
-		on(delete_method, &KvModule::erase);
-		on(list_method, &KvModule::list);
+		on(put_method, "Put", &KvModule::put);
+		on(get_method, "Get", &KvModule::get);
+		on(delete_method, "Delete", &KvModule::erase);
+		on(list_method, "List", &KvModule::list);
 	}
 
 	Status put(const CallContext &, const kv::PutRequest &request, kv::PutResponse &response)

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # The install as a user gets it: `meson install --destdir` into a staging
 # directory, the installed plugin template built out of tree with only
-# `pkg-config drpc-plugin`, loaded by the staged drpc-host and called by the
-# staged drpc-ctl, all without LD_LIBRARY_PATH.
+# `pkg-config drpc-plugin`, loaded by the staged drpc-host and called by name
+# by the staged drpc-ctl (the plugin describes itself), all without
+# LD_LIBRARY_PATH.
 # Usage: install_test.sh BUILD_DIR PREFIX LIBDIR
 set -euo pipefail
 build=$1 prefix=$2 libdir=$3
@@ -30,7 +31,7 @@ for file in bin/drpc-host bin/drpc-ctl include/drpc/plugin.hpp include/drpc/serv
 	"$libdir/pkgconfig/drpc.pc" "$libdir/pkgconfig/drpc-plugin.pc" share/drpc/drpc-plugin.map \
 	share/drpc/proto/hello.proto share/doc/drpc/config/README.md share/doc/drpc/plugin-template/meson.build \
 	etc/drpc/drpc-host.json lib/systemd/system/drpc-host.service lib/systemd/system/drpc-host.socket \
-	share/bash-completion/completions/drpc-ctl "$libdir/drpc/plugins/hello.so"; do
+	share/bash-completion/completions/drpc-ctl "$libdir/drpc/plugins/hello.so" libexec/drpc/drpc-plugin-protoc; do
 	[ -e "$root/$file" ] || fail "not installed: $file"
 done
 ok "installed: programs, headers, .pc files, protos, config and its docs, template, units, completion"
@@ -57,7 +58,8 @@ for flag in -std=c++20 -fvisibility=hidden -fno-gnu-unique -Wl,-z,defs "-I$pc_pr
 	"-Wl,--version-script=$pc_prefix/share/drpc/drpc-plugin.map"; do
 	[[ " $flags " == *" $flag "* ]] || fail "pkg-config drpc-plugin lacks $flag: $flags"
 done
-ok "pkg-config drpc-plugin: C++20, hidden visibility, -fno-gnu-unique, -z defs, the export map"
+[ -x "$(pkg-config --variable=protoc drpc-plugin)" ] || fail "pkg-config drpc-plugin's protoc variable: $(pkg-config --variable=protoc drpc-plugin)"
+ok "pkg-config drpc-plugin: C++20, hidden visibility, -fno-gnu-unique, -z defs, the export map, drpc-plugin-protoc"
 cp -r "$root/share/doc/drpc/plugin-template" "$work/counter"
 [ "$(grep -cv '^$' "$work/counter/meson.build")" -le 5 ] || fail "the template's meson.build is over 5 lines"
 (cd "$work/counter" && meson setup build >"$work/setup.log" 2>&1 && meson compile -C build >"$work/compile.log" 2>&1) ||
@@ -83,14 +85,20 @@ socket=$work/drpc.sock
 	2>"$work/host.log" &
 host_pid=$!
 for _ in $(seq 600); do [ -S "$socket" ] && break; sleep 0.05; done
-call() {
-	"$root/bin/drpc-ctl" --socket "$socket" call --module 4100 --method 0 \
-		--proto counter.proto -I "$work/counter" --request counter.AddRequest --json "{\"amount\":$1}" \
-		--response counter.AddResponse
-}
-[ "$(call 2)" = $'status: SUCCESS\n{"total":2}' ] || fail "first call: $(call 0)"
+# By name: the plugin describes its method and embeds its descriptors.
+call() { "$root/bin/drpc-ctl" --socket "$socket" call counter.Add "{\"amount\":$1}"; }
+"$root/bin/drpc-ctl" --socket "$socket" list | grep -q '^  counter\.Add  *0  counter\.AddRequest -> counter\.AddResponse$' ||
+	fail "drpc-ctl list: $("$root/bin/drpc-ctl" --socket "$socket" list 2>&1)"
+[ "$(call 2)" = $'status: SUCCESS\n{"total":2}' ] || fail "first call: $(call 0 2>&1)"
 [ "$(call 40)" = $'status: SUCCESS\n{"total":42}' ] || fail "second call"
-ok "the staged drpc-ctl calls the template plugin in the staged host (--proto), totals as JSON numbers"
+"$root/bin/drpc-ctl" --socket "$socket" describe counter.Add | grep -q '^  int64 amount = 1;$' ||
+	fail "drpc-ctl describe: $("$root/bin/drpc-ctl" --socket "$socket" describe counter.Add 2>&1)"
+ok "the staged drpc-ctl lists, describes and calls the template plugin by name, totals as JSON numbers"
+# The .proto route still works, for plugins that do not describe themselves.
+[ "$("$root/bin/drpc-ctl" --socket "$socket" call --module 4100 --method 0 --proto counter.proto -I "$work/counter" \
+	--request counter.AddRequest --json '{"amount":0}' --response counter.AddResponse)" = $'status: SUCCESS\n{"total":42}' ] ||
+	fail "call with --proto"
+ok "and by number with --proto"
 # Hot reload: a new build of the file is swapped in (renamed into place, as an install does).
 cp "$work/counter/build/counter.so" "$plugins/.counter.new" && mv "$plugins/.counter.new" "$plugins/counter.so"
 counter_generation() { "$root/bin/drpc-ctl" --socket "$socket" modules | awk '$2 == "counter" {print $4}'; }

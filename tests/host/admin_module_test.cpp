@@ -354,6 +354,7 @@ TEST_CASE("admin: only root and the host's user may change the plugins")
 	{
 		CHECK(fixture.list(stranger).modules_size() == 1);
 		CHECK(fixture.call(AdminMethod::STATS, "", stranger).status == drpc::Status::SUCCESS);
+		CHECK(fixture.call(AdminMethod::DESCRIBE, "", stranger).status == drpc::Status::SUCCESS);
 	}
 	SUBCASE("root may")
 	{
@@ -457,6 +458,50 @@ TEST_CASE("admin: STATS reports the server's counters, the uptime and the plugin
 	}
 }
 
+TEST_CASE("admin: DESCRIBE gives what the serving modules say of themselves, the admin module's own first")
+{
+	Fixture fixture;
+	host_test::install_plugin(fixture.dir.path(), "described");
+	host_test::install_plugin(fixture.dir.path(), "good");
+	fixture.manager.load_all();
+	const auto describe = [&fixture](const std::string &name) {
+		admin::DescribeRequest request;
+		request.set_name(name);
+		const Answer answer = fixture.call(AdminMethod::DESCRIBE, request.SerializeAsString());
+		REQUIRE(answer.status == drpc::Status::SUCCESS);
+		admin::DescribeResponse response;
+		REQUIRE(response.ParseFromString(answer.body));
+		return response;
+	};
+
+	const admin::DescribeResponse all = describe("");
+	CHECK(all.error() == "");
+	REQUIRE(all.modules_size() == 3);
+	const admin::DescribedModule &own = all.modules(0);
+	CHECK(own.id() == drpc::host::admin_module_id);
+	CHECK(own.name() == "admin");
+	CHECK(own.described());
+	REQUIRE(own.methods_size() == 6);
+	CHECK(own.methods(5).method() == AdminMethod::DESCRIBE);
+	CHECK(own.methods(5).name() == "Describe");
+	CHECK(own.methods(5).request_type() == "admin.DescribeRequest");
+	CHECK(contains(own.descriptor_set(), "admin.proto"));
+	CHECK(all.modules(1).id() == 4242);
+	CHECK_FALSE(all.modules(1).described());
+	CHECK(all.modules(1).methods_size() == 0);
+	CHECK(all.modules(2).id() == 4300);
+	CHECK(all.modules(2).described());
+	CHECK(all.modules(2).methods(0).name() == "Ping");
+	CHECK(contains(all.modules(2).descriptor_set(), "described.proto"));
+
+	const admin::DescribeResponse one = describe("described");
+	REQUIRE(one.modules_size() == 1);
+	CHECK(one.modules(0).version() == "1.0.0");
+	const admin::DescribeResponse none = describe("gone\n");
+	CHECK(none.modules_size() == 0);
+	CHECK(none.error() == "no module named 'gone\\x0a' is serving");
+}
+
 TEST_CASE("admin: bad calls get the status that names the failure")
 {
 	const host_test::LogCapture log;
@@ -468,7 +513,7 @@ TEST_CASE("admin: bad calls get the status that names the failure")
 		// A varint that never ends: no message decodes from it.
 		const std::string garbage = "\xff\xff\xff";
 		for (const AdminMethod method : {AdminMethod::LIST_MODULES, AdminMethod::LOAD, AdminMethod::UNLOAD,
-		                                 AdminMethod::RELOAD, AdminMethod::STATS}) {
+		                                 AdminMethod::RELOAD, AdminMethod::STATS, AdminMethod::DESCRIBE}) {
 			CAPTURE(static_cast<int>(method));
 			CHECK(fixture.call(method, garbage).status == drpc::Status::FAILED_UNMARSHAL_PAYLOAD);
 		}
@@ -476,7 +521,7 @@ TEST_CASE("admin: bad calls get the status that names the failure")
 	}
 	SUBCASE("an unknown method")
 	{
-		for (const int32_t method : {5, 99, -1}) {
+		for (const int32_t method : {6, 99, -1}) {
 			CAPTURE(method);
 			CHECK(fixture.call(method, "").status == drpc::Status::UNKNOWN_METHOD);
 		}

@@ -13,6 +13,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -478,4 +479,105 @@ TEST_CASE("loader: a plugin exporting many dynamic symbols loads, with one warni
 		REQUIRE(plugins.manager->reload(4900).ok);
 		CHECK(warnings() == 1);
 	}
+}
+
+TEST_CASE("loader: a plugin's self-description is read, checked and kept with its module")
+{
+	host_test::LogCapture log;
+	Plugins plugins;
+	plugins.install("described");
+	plugins.load();
+	const std::shared_ptr<PluginModule> module = plugins.find(4300);
+	REQUIRE(module);
+	const auto description = module->description();
+	REQUIRE(description);
+	REQUIRE(description->methods.size() == 2);
+	CHECK(description->methods[0].method == 0);
+	CHECK(description->methods[0].name == "Ping");
+	CHECK(description->methods[0].request_type == "described.Ping");
+	CHECK(description->methods[0].response_type == "described.Pong");
+	CHECK(description->methods[1].request_type == "described.Ping.Detail"); // a nested type is found
+	CHECK(description->descriptor_set.find("described.proto") != std::string::npos);
+	// The table's record carries the same description, for admin DESCRIBE.
+	REQUIRE(plugins.modules().size() == 1);
+	CHECK(plugins.modules()[0].description == description);
+	CHECK(log.find({"self-description"}).empty());
+}
+
+TEST_CASE("loader: a broken self-description is ignored with one log line saying why; the module serves")
+{
+	struct Case {
+		const char *mode;
+		const char *why;
+	};
+	const Case cases[] = {
+		{"oversized", "descriptor set is 1048577 bytes, more than 1048576"},
+		{"malformed", "descriptor set: malformed wire data in the set"},
+		{"unknown_type", "method Nested: type described.Missing is not defined in the descriptor set"},
+		{"bad_name", "method 0 (number 0): name has a character other than [A-Za-z0-9_]"},
+		{"too_many", "description has 1025 methods, more than 1024"},
+		{"twice", "method 1 (number 0) Nested: its number or name is described twice"},
+	};
+	for (const Case &c : cases) {
+		SUBCASE(c.mode)
+		{
+			host_test::LogCapture log;
+			Plugins plugins(
+				drpc::host::ModuleConfigs{{"described", std::string("{\"mode\":\"") + c.mode + "\"}"}});
+			plugins.install("described");
+			plugins.load();
+			const std::shared_ptr<PluginModule> module = plugins.find(4300);
+			REQUIRE(module);
+			CHECK_FALSE(module->description());
+			CHECK_FALSE(log.find({"WARN", "plugins",
+			                      "described.so: module 4300 (described 1.0.0): its self-description is "
+			                      "ignored (it serves undescribed): ",
+			                      c.why})
+			                    .empty());
+			const auto lines = log.lines();
+			CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string &line) {
+				      return line.find("self-description") != std::string::npos;
+			      }) == 1);
+			CHECK(call(*module, 0, "still").body == "still");
+		}
+	}
+	SUBCASE("methods without a set are kept: their types must come from elsewhere")
+	{
+		host_test::LogCapture log;
+		Plugins plugins(drpc::host::ModuleConfigs{{"described", R"({"mode":"no_set"})"}});
+		plugins.install("described");
+		plugins.load();
+		REQUIRE(plugins.find(4300));
+		const auto description = plugins.find(4300)->description();
+		REQUIRE(description);
+		CHECK(description->methods.size() == 2);
+		CHECK(description->descriptor_set.empty());
+	}
+	SUBCASE("describe() returning NULL: undescribed, nothing logged")
+	{
+		host_test::LogCapture log;
+		Plugins plugins(drpc::host::ModuleConfigs{{"described", R"({"mode":"none"})"}});
+		plugins.install("described");
+		plugins.load();
+		REQUIRE(plugins.find(4300));
+		CHECK_FALSE(plugins.find(4300)->description());
+		CHECK(log.find({"self-description"}).empty());
+	}
+}
+
+TEST_CASE("loader: a plugin built against plugin.h version 2 loads; nothing past its struct_size is read")
+{
+	::unsetenv("DRPC_TEST_RAN_v2_describe");
+	host_test::LogCapture log;
+	Plugins plugins;
+	plugins.install("v2");
+	plugins.install("abi1");
+	plugins.load();
+	CHECK(plugins.failure_count() == 0);
+	REQUIRE(plugins.find(4302));
+	CHECK_FALSE(plugins.find(4302)->description());
+	CHECK_FALSE(constructor_ran("v2_describe"));
+	CHECK(call(*plugins.find(4302), 0).status == drpc::Status::SUCCESS);
+	REQUIRE(plugins.find(4711));
+	CHECK_FALSE(plugins.find(4711)->description());
 }

@@ -26,6 +26,7 @@ struct Text {
 		return true;
 	}
 	[[nodiscard]] size_t ByteSizeLong() const { return value.size(); }
+	[[nodiscard]] std::string GetTypeName() const { return "sample.Text"; }
 	uint8_t *SerializeWithCachedSizesToArray(uint8_t *out) const
 	{
 		std::memcpy(out, value.data(), value.size());
@@ -39,8 +40,8 @@ public:
 	{
 		if (config.json == "bad")
 			throw std::runtime_error("config says bad");
-		on(0, &Sample::upper);
-		on(1, &Sample::fail_with);
+		on(0, "Upper", &Sample::upper);
+		on(1, &Sample::fail_with); // not described: callable by number only
 	}
 	Status upper(const CallContext &context, const Text &in, Text &out)
 	{
@@ -153,6 +154,51 @@ TEST_CASE("calls map handler outcomes onto statuses")
 		                   &out) == DRPC_STATUS_FAILED_MARSHAL);
 	}
 	plugin->destroy(instance);
+}
+
+TEST_CASE("a TypedModule describes its named methods and the embedded descriptor set")
+{
+	const drpc_plugin *plugin = drpc_plugin_entry();
+	REQUIRE(DRPC_PLUGIN_HAS(plugin, describe));
+	drpc_error error{};
+	void *instance = plugin->create("{}", 2, &error);
+	REQUIRE(instance != nullptr);
+	const drpc_plugin_description *description = plugin->describe(instance);
+	REQUIRE(description != nullptr);
+	CHECK(description->version == DRPC_PLUGIN_DESCRIPTION_VERSION);
+	REQUIRE(description->method_count == 1); // method 1 has no name
+	CHECK(description->methods[0].method == 0);
+	CHECK(std::string(description->methods[0].name) == "Upper");
+	CHECK(std::string(description->methods[0].request_type) == "sample.Text");
+	CHECK(std::string(description->methods[0].response_type) == "sample.Text");
+	// sample.proto's set, embedded by drpc-plugin-protoc (tests/plugin-api/meson.build).
+	REQUIRE(description->descriptor_set != nullptr);
+	REQUIRE(description->descriptor_set_len > 2);
+	CHECK(description->descriptor_set[0] == 0x0a); // FileDescriptorSet.file, length-delimited
+	const std::string set(reinterpret_cast<const char *>(description->descriptor_set),
+	                      description->descriptor_set_len);
+	CHECK(set.find("sample.proto") != std::string::npos);
+	plugin->destroy(instance);
+}
+
+TEST_CASE("on() refuses a method number or name registered twice")
+{
+	struct Twice : drpc::plugin::TypedModule<Twice> {
+		explicit Twice(int which)
+		{
+			on(0, "Same", &Twice::handle);
+			if (which == 0)
+				on(0, "Other", &Twice::handle);
+			else if (which == 1)
+				on(1, "Same", &Twice::handle);
+			else
+				on(2, "", &Twice::handle);
+		}
+		Status handle(const CallContext &, const Text &, Text &) { return Status::success; }
+	};
+	CHECK_THROWS_WITH_AS(Twice(0), "method 0 'Other': its number or name is registered twice", std::logic_error);
+	CHECK_THROWS_WITH_AS(Twice(1), "method 1 'Same': its number or name is registered twice", std::logic_error);
+	CHECK_THROWS_WITH_AS(Twice(2), "method 2 registered with an empty name", std::logic_error);
 }
 
 TEST_CASE("state handoff moves bytes from one instance to another")

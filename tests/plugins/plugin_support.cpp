@@ -67,6 +67,11 @@ Instance::Instance(const drpc_plugin &plugin, std::string_view config_json) : pl
 
 Instance::~Instance() { plugin_.destroy(instance_); }
 
+const drpc_plugin_description *Instance::describe() const
+{
+	return DRPC_PLUGIN_HAS(&plugin_, describe) ? plugin_.describe(instance_) : nullptr;
+}
+
 Answer Instance::call(int32_t method, std::string_view body, uint64_t max_answer_bytes) const
 {
 	const drpc_call_info info{DRPC_CALL_INFO_VERSION, plugin_.info->module_id, method, 1, 0, 0, 7};

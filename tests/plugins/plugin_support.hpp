@@ -63,6 +63,8 @@ public:
 	[[nodiscard]] Answer export_state() const;
 	/// import_state(); the body is the error message on failure.
 	[[nodiscard]] Answer import_state(std::string_view state) const;
+	/// describe() when the plugin's struct has it, else null.
+	[[nodiscard]] const drpc_plugin_description *describe() const;
 
 private:
 	const drpc_plugin &plugin_;

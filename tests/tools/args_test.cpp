@@ -128,6 +128,15 @@ TEST_CASE("call's options")
 		const CallOptions file = parse_call({"--module", "1", "--method", "2", "--body-file", "/tmp/x"});
 		CHECK(file.body_file == std::filesystem::path("/tmp/x"));
 	}
+	SUBCASE("a target by name, its JSON after it")
+	{
+		const CallOptions named = parse_call({"kv.Put", R"({"key":"a"})", "--timeout", "5"});
+		CHECK(named.target == "kv.Put");
+		CHECK(named.json == R"({"key":"a"})");
+		CHECK(named.request_type.empty()); // from the host's DESCRIBE, later
+		CHECK(parse_call({"1001.0"}).target == "1001.0");
+		CHECK_FALSE(parse_call({"1001.0"}).json);
+	}
 	SUBCASE("--socket after the command")
 	{
 		GlobalOptions global;
@@ -149,7 +158,9 @@ TEST_CASE("call's options")
 		{"no module", {"--method", "0"}, "--module is required"},
 		{"no method", {"--module", "0"}, "--method is required"},
 		{"unknown option", {"--module", "0", "--method", "0", "--bogus"}, "--bogus"},
-		{"positional", {"--module", "0", "--method", "0", "extra"}, "extra"},
+		{"target and numbers", {"--module", "0", "--method", "0", "kv.Put"}, "not both"},
+		{"a third positional", {"kv.Put", "{}", "extra"}, "unexpected argument 'extra'"},
+		{"JSON and hex", {"kv.Put", "{}", "--body-hex", "00"}, "give one body"},
 		{"bad number", {"--module", "zero", "--method", "0"}, "--module"},
 		{"missing value", {"--module", "0", "--method"}, "--method needs a value"},
 		{"json without type", {"--module", "0", "--method", "0", "--json", "{}"}, "--request"},

@@ -443,7 +443,7 @@ TEST_CASE("drpc-ctl admin commands exit 2 on a bad command line and 3 without an
 
 TEST_CASE("drpc-ctl admin commands explain themselves")
 {
-	for (const char *command : {"modules", "load", "unload", "reload", "stats"}) {
+	for (const char *command : {"modules", "load", "unload", "reload", "stats", "list"}) {
 		CAPTURE(command);
 		const auto run = run_ctl({command, "--help"});
 		CHECK(run.exit_code == 0);
@@ -516,5 +516,91 @@ TEST_CASE("drpc-ctl against the host's admin module and real plugins")
 		// Nothing here came near a limit.
 		CHECK(contains(run.out, R"("sessions_refused":0,)"));
 		CHECK(contains(run.out, R"("closed_framing_error":0})"));
+	}
+}
+
+TEST_CASE("drpc-ctl list, describe and call by name against the host's DESCRIBE")
+{
+	HostFixture host;
+	host.install("described");
+	REQUIRE(host.run({"load", "described.so"}).exit_code == 0);
+
+	SUBCASE("list: every module, and the methods of those that describe themselves")
+	{
+		const auto run = host.run({"list"});
+		CAPTURE(run.err);
+		CHECK(run.exit_code == 0);
+		CAPTURE(run.out);
+		CHECK(run.out.starts_with("0x7FFF0000  admin "));
+		CHECK(contains(run.out, "\n  admin.Describe     5  admin.DescribeRequest -> admin.DescribeResponse\n"));
+		CHECK(contains(run.out, "\n4242  good 1.2.3  (does not describe itself: call it by number)\n"));
+		CHECK(contains(run.out,
+		               "\n4300  described 1.0.0\n  described.Ping    0  described.Ping -> described.Pong\n"
+		               "  described.Nested  1  described.Ping.Detail -> described.Ping.Detail\n"));
+		const auto json = host.run({"list", "--json"});
+		CHECK(json.exit_code == 0);
+		CHECK(contains(json.out,
+		               R"({"id":4300,"name":"described","version":"1.0.0","described":true,"methods":[)"));
+	}
+	SUBCASE("describe: the methods, then their types as .proto text")
+	{
+		const auto run = host.run({"describe", "described"});
+		CAPTURE(run.err);
+		CHECK(run.exit_code == 0);
+		CHECK(run.out.starts_with(
+			"module 4300 described 1.0.0\n"
+			"  rpc Ping (described.Ping) returns (described.Pong);  // method 0\n"
+			"  rpc Nested (described.Ping.Detail) returns (described.Ping.Detail);  // method 1\n"));
+		CHECK(contains(run.out, "\n// described.Ping\nmessage Ping {\n"));
+		CHECK(contains(run.out, "  string text = 1;\n"));
+		const auto one = host.run({"describe", "described.Nested"});
+		CHECK(one.exit_code == 0);
+		CHECK(contains(one.out, "// described.Ping.Detail\nmessage Detail {\n  int32 level = 1;\n}\n"));
+		CHECK_FALSE(contains(one.out, "Pong"));
+		const auto by_id = host.run({"describe", "4300.0"});
+		CHECK(by_id.exit_code == 0);
+		CHECK(contains(by_id.out, "rpc Ping "));
+	}
+	SUBCASE("call MODULE.METHOD '{json}': types from the host, the answer as JSON")
+	{
+		const auto run = host.run({"call", "described.Ping", R"({"text":"hi","detail":{"level":3}})"});
+		CAPTURE(run.err);
+		CHECK(run.exit_code == 0);
+		// The plugin echoes, so the Ping comes back read as a Pong.
+		CHECK(run.out == "status: SUCCESS\n{\"text\":\"hi\"}\n");
+		CHECK(host.run({"call", "4300.1", R"({"level":-2})"}).out == "status: SUCCESS\n{\"level\":-2}\n");
+		CHECK(host.run({"call", "described.0"}).out == "status: SUCCESS\n{\"text\":\"\"}\n");
+		// The admin module describes itself too.
+		const auto stats = host.run({"call", "admin.Stats"});
+		CHECK(stats.exit_code == 0);
+		CHECK(contains(stats.out, "status: SUCCESS\n{\"sessions_open\":"));
+		CHECK(contains(stats.out, R"("modules_loaded":2,)"));
+	}
+	SUBCASE("a module that does not describe itself is called by method number")
+	{
+		const auto run = host.run({"call", "good.0", "--body-hex", "0a01"});
+		CHECK(run.exit_code == 0);
+		CHECK(run.out == "status: SUCCESS\n0a01\n");
+		const auto named = host.run({"call", "good.Echo", "{}"});
+		CHECK(named.exit_code == 2);
+		CHECK(contains(named.err, "module good has no method 'Echo' (it does not describe itself: call its "
+		                          "methods by number)"));
+	}
+	SUBCASE("what the host does not have is a usage error naming it")
+	{
+		const auto method = host.run({"call", "described.Pong", "{}"});
+		CHECK(method.exit_code == 2);
+		CHECK(contains(method.err, "module described has no method 'Pong' (its methods: Ping, Nested)"));
+		const auto module = host.run({"call", "nosuch.Get", "{}"});
+		CHECK(module.exit_code == 2);
+		CHECK(contains(module.err, "the host says: no module named 'nosuch' is serving"));
+		const auto json = host.run({"call", "described.Ping", R"({"nope":1})"});
+		CHECK(json.exit_code == 2);
+		CHECK(contains(json.err, "nope"));
+		const auto both = host.run({"call", "described.Ping", "--module", "4300"});
+		CHECK(both.exit_code == 2);
+		CHECK(contains(both.err, "give MODULE.METHOD or --module and --method, not both"));
+		CHECK(host.run({"call", "described"}).exit_code == 2);
+		CHECK(host.run({"describe", "described.Nope"}).exit_code == 2);
 	}
 }

@@ -5,6 +5,11 @@
 
 #include "ctl_support.hpp"
 
+#include <descriptors.hpp>
+#include <errors.hpp>
+#include <type_sources.hpp>
+
+#include <drpc/error.hpp>
 #include <drpc/log.hpp>
 #include <drpc/server.hpp>
 
@@ -102,4 +107,34 @@ TEST_CASE("drpc-ctl --version and the help texts")
 	const auto load = run_ctl({"load", "--help"});
 	CHECK(contains(load.out, "module 1000 (echo 1.0.0)"));
 	CHECK(!contains(load.out, "1000 (hello"));
+}
+
+TEST_CASE("a host's described set comes before --proto and the built-in types")
+{
+	// DAOS's hello.proto (its hello.Hello has a field 'name' = 1, as ours)
+	// described by the host wins over a --proto of the same file name and
+	// over the compiled-in one: its messages are the ones built.
+	google::protobuf::FileDescriptorSet daos;
+	{
+		drpc::ctl::TypeSourceOptions sources;
+		sources.protosets.emplace_back(DRPC_TEST_DAOS_PROTOSET);
+		daos = drpc::ctl::load_type_sources(sources);
+	}
+	REQUIRE(daos.file_size() > 0);
+	google::protobuf::FileDescriptorProto marked = daos.file(0);
+	REQUIRE(marked.name() == "hello.proto");
+	marked.mutable_message_type(0)->set_name("Described");
+	google::protobuf::FileDescriptorSet described;
+	*described.add_file() = marked;
+
+	drpc::ctl::TypeSourceOptions sources;
+	sources.described_sets.push_back(described.SerializeAsString());
+	sources.protos.emplace_back(daos_dir + "/hello.proto");
+	const drpc::ctl::Descriptors descriptors(drpc::ctl::load_type_sources(sources));
+	CHECK(descriptors.message("hello.Described").field_count() >= 1);
+	CHECK_THROWS_AS((void)descriptors.message("hello.Hello"), drpc::ctl::UsageError);
+
+	drpc::ctl::TypeSourceOptions broken;
+	broken.described_sets.push_back("\x0a\x7f");
+	CHECK_THROWS_AS((void)drpc::ctl::load_type_sources(broken), drpc::ProtocolError);
 }

@@ -5,12 +5,14 @@
 
 #include "errors.hpp"
 #include "hex.hpp"
+#include "host_description.hpp"
 
 #include <drpc/client.hpp>
 #include <drpc/error.hpp>
 #include <drpc/framing.hpp>
 #include <drpc/status.hpp>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -74,6 +76,16 @@ CallOptions parse_call_options(ArgCursor &args, GlobalOptions &global)
 	bool have_module = false;
 	bool have_method = false;
 	while (!args.done()) {
+		if (!args.at_option()) {
+			const std::string_view argument = args.take("an argument");
+			if (!options.target)
+				options.target = std::string(argument);
+			else if (!options.json)
+				options.json = std::string(argument);
+			else
+				throw UsageError("call: unexpected argument '" + std::string(argument) + "'");
+			continue;
+		}
 		const Option option = args.take_option();
 		if (is_help(option)) {
 			args.no_value(option);
@@ -106,15 +118,52 @@ CallOptions parse_call_options(ArgCursor &args, GlobalOptions &global)
 		}
 	}
 
-	if (!have_module || !have_method)
-		throw UsageError(std::string("call: ") + (have_module ? "--method" : "--module") + " is required");
+	if (options.target && (have_module || have_method))
+		throw UsageError("call: give MODULE.METHOD or --module and --method, not both");
+	if (!options.target && (!have_module || !have_method))
+		throw UsageError(std::string("call: MODULE.METHOD (e.g. kv.Put) or ") +
+		                 (have_module ? "--method" : "--module") + " is required");
 	const int sources = (options.json || !options.request_type.empty() ? 1 : 0) + (options.body_hex ? 1 : 0) +
 	                    (options.body_file ? 1 : 0);
 	if (sources > 1)
 		throw UsageError("call: give one body: --request TYPE [--json TEXT], --body-hex or --body-file");
-	if (options.json && options.request_type.empty())
+	if (options.json && options.request_type.empty() && !options.target)
 		throw UsageError("call: --json needs --request TYPE to know what to encode");
+	if (options.json && (options.body_hex || options.body_file))
+		throw UsageError("call: give one body: JSON, --body-hex or --body-file");
 	return options;
+}
+
+void resolve_target(const GlobalOptions &global, CallOptions &options)
+{
+	const Target target = parse_target(*options.target, true, "call:");
+	const DescribedModule module = find_module(global, options.timeout, target);
+	options.module = module.id;
+	const DescribedMethod *method = module.find_method(target.method);
+	if (method == nullptr) {
+		std::string known;
+		for (const DescribedMethod &m : module.methods)
+			known += (known.empty() ? "" : ", ") + m.name;
+		if (!target.method.empty() && (std::isdigit(static_cast<unsigned char>(target.method.front())) != 0)) {
+			options.method = parse_int32(target.method, "the method number");
+		} else {
+			throw UsageError("call: module " + module.name + " has no method '" + target.method + "'" +
+			                 (module.described
+			                          ? " (its methods: " + (known.empty() ? "none" : known) + ")"
+			                          : " (it does not describe itself: call its methods by number)"));
+		}
+	} else {
+		options.method = method->method;
+		if (options.request_type.empty() && !options.body_hex && !options.body_file)
+			options.request_type = method->request_type;
+		if (options.response_type.empty())
+			options.response_type = method->response_type;
+	}
+	if (options.json && options.request_type.empty())
+		throw UsageError("call: module " + module.name + " does not describe method " + target.method +
+		                 ": give --request TYPE for the JSON (and --response TYPE)");
+	if (!module.descriptor_set.empty())
+		options.types.described_sets.push_back(module.descriptor_set);
 }
 
 std::string request_body(const CallOptions &options, const Descriptors &descriptors)
@@ -135,11 +184,13 @@ std::string request_body(const CallOptions &options, const Descriptors &descript
 
 int run_call(ArgCursor &args, GlobalOptions &global, std::ostream &out)
 {
-	const CallOptions options = parse_call_options(args, global);
+	CallOptions options = parse_call_options(args, global);
 	if (options.help) {
 		print_call_help(out);
 		return exit_ok;
 	}
+	if (options.target)
+		resolve_target(global, options);
 	const Descriptors descriptors(load_type_sources(options.types));
 	// Every argument is checked before anything is sent.
 	if (!options.response_type.empty())
@@ -167,13 +218,19 @@ int run_call(ArgCursor &args, GlobalOptions &global, std::ostream &out)
 
 void print_call_help(std::ostream &out)
 {
-	out << "usage: drpc-ctl [--socket PATH] call --module N --method M [BODY] [--response TYPE]\n"
+	out << "usage: drpc-ctl [--socket PATH] call MODULE.METHOD [JSON] [--timeout MS]\n"
+	       "       drpc-ctl [--socket PATH] call --module N --method M [BODY] [--response TYPE]\n"
 	       "                [--timeout MS]\n"
 	       "\n"
 	       "Sends one dRPC call and prints 'status: NAME'; on SUCCESS the next line is the\n"
-	       "response body, as JSON with --response, else as hex (nothing when empty).\n"
+	       "response body, as JSON with a response type, else as hex (nothing when empty).\n"
 	       "\n"
-	       "  --module N         the module ID (decimal, or hex as 0x7fff0000)\n"
+	       "  MODULE.METHOD      by name, as the host describes its modules ('drpc-ctl list'):\n"
+	       "                     kv.Put; numbers work too (1001.0, kv.0). The request and\n"
+	       "                     response types come from the host; JSON is the request\n"
+	       "                     (default {}). For a module that does not describe itself,\n"
+	       "                     give the method by number and the types as below.\n"
+	       "  --module N         the module ID (decimal, or hex as 0x7fff0000), for any server\n"
 	       "  --method M         the method ID\n"
 	       "BODY, at most one of (none: an empty body):\n"
 	       "  --request TYPE [--json TEXT]\n"
@@ -191,7 +248,9 @@ void print_call_help(std::ostream &out)
 	       "64-bit integers are printed as JSON numbers. Exit status: 0 SUCCESS, 1 another\n"
 	       "status, 2 usage error, 3 connection or protocol error.\n"
 	       "\n"
-	       "example:\n"
+	       "examples:\n"
+	       "  drpc-ctl call hello.Greeting '{\"name\":\"Friend\"}'\n"
+	       "  drpc-ctl call kv.Put '{\"key\":\"a\",\"value\":\"aGk=\"}'\n"
 	       "  drpc-ctl call --module 0 --method 0 --request hello.Hello --json '{\"name\":\"Friend\"}' \\\n"
 	       "      --response hello.HelloResponse\n"
 	       "  drpc-ctl call --module 0 --method 0 --proto daos/hello.proto -I daos \\\n"

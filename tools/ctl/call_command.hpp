@@ -19,6 +19,9 @@ namespace drpc::ctl {
 /// What `call` was asked to do.
 struct CallOptions {
 	bool help = false;
+	/// "kv.Put": the module and method by name (or number), their types from
+	/// the host's DESCRIBE; instead of --module and --method.
+	std::optional<std::string> target;
 	int32_t module = 0;
 	int32_t method = 0;
 	/// The request's message type; with `json` (or alone, for an empty message).
@@ -34,10 +37,19 @@ struct CallOptions {
 	TypeSourceOptions types;
 };
 
-/// Reads `call`'s options (the arguments after the word "call"); --socket is
+/// Reads `call`'s options (the arguments after the word "call"): a target
+/// MODULE.METHOD and its JSON, or --module and --method; --socket is
 /// accepted here too and sets `global.socket`. Throws UsageError: an unknown
-/// option, a bad number, no --module or --method, two body sources.
+/// option, a bad number, neither a target nor --module and --method, two
+/// body sources.
 [[nodiscard]] CallOptions parse_call_options(ArgCursor &args, GlobalOptions &global);
+
+/// Fills in what `options.target` names from the host's DESCRIBE: module
+/// and method numbers, the request and response types unless given, and
+/// the module's descriptor set as the first type source. Throws UsageError
+/// for a module or method the host does not have (naming the methods it
+/// has), drpc::Error when DESCRIBE cannot be called.
+void resolve_target(const GlobalOptions &global, CallOptions &options);
 
 /// The call's body as the options describe it. Throws UsageError naming the
 /// type, the JSON error, the bad hex or the unreadable file.

@@ -15,7 +15,18 @@
 #include <memory>
 #include <stdexcept>
 
+// Defined by the source file drpc-plugin-protoc --embed generates.
+extern "C" {
+extern const uint8_t drpc_ctl_descriptor_set[];
+extern const uint64_t drpc_ctl_descriptor_set_len;
+}
+
 namespace drpc::ctl {
+
+std::span<const uint8_t> builtin_descriptor_set() noexcept
+{
+	return {drpc_ctl_descriptor_set, static_cast<size_t>(drpc_ctl_descriptor_set_len)};
+}
 
 namespace {
 

@@ -22,8 +22,8 @@
 
 namespace drpc::ctl {
 
-/// The serialized FileDescriptorSet of proto/*.proto; defined in the source
-/// file that meson generates from proto/meson.build's proto_descriptor_set.
+/// The serialized FileDescriptorSet of proto/*.proto, compiled in from
+/// proto/meson.build's proto_descriptor_set (drpc-plugin-protoc --embed).
 [[nodiscard]] std::span<const uint8_t> builtin_descriptor_set() noexcept;
 
 class Descriptors {

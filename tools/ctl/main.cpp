@@ -4,7 +4,9 @@
 
 #include "args.hpp"
 #include "call_command.hpp"
+#include "describe_command.hpp"
 #include "errors.hpp"
+#include "list_command.hpp"
 #include "load_command.hpp"
 #include "modules_command.hpp"
 #include "reload_command.hpp"
@@ -37,7 +39,9 @@ struct Command {
 
 // A new command is one row here and one <name>_command.{hpp,cpp} pair.
 constexpr std::array commands{
-	Command{"call", "send one call and print the status and the response body", &run_call},
+	Command{"call", "send one call (kv.Put '{json}') and print the status and the answer", &run_call},
+	Command{"list", "list the host's modules and the methods each describes", &run_list},
+	Command{"describe", "show a module's or a method's message types as .proto text", &run_describe},
 	Command{"types", "list the message types that call's --request and --response know", &run_types},
 	Command{"modules", "list the host's modules, and the plugin files it refused", &run_modules},
 	Command{"load", "load (or reload) a plugin file of the host's plugins directory", &run_load},
@@ -65,8 +69,9 @@ void print_help(std::ostream &out)
 	for (const Command &command : commands)
 		out << "  " << command.name << std::string(10 - command.name.size(), ' ') << command.summary << '\n';
 	out << "\n"
-	       "modules, load, unload, reload and stats talk to drpc-host's admin module\n"
-	       "(0x7fff0000); each takes --json to print the host's answer as JSON.\n"
+	       "list, describe, modules, load, unload, reload and stats talk to drpc-host's\n"
+	       "admin module (0x7fff0000); all but describe take --json to print the host's\n"
+	       "answer as JSON.\n"
 	       "\n"
 	       "exit status:\n"
 	       "  0  success (for call: the server answered SUCCESS)\n"

@@ -5,6 +5,7 @@
 #include "descriptors.hpp"
 #include "errors.hpp"
 
+#include <drpc/error.hpp>
 #include <drpc/framing.hpp>
 
 #include <google/protobuf/compiler/importer.h>
@@ -136,6 +137,14 @@ google::protobuf::FileDescriptorSet load_type_sources(const TypeSourceOptions &s
 		throw UsageError("-I/--proto-path without --proto: nothing to look up there");
 	google::protobuf::FileDescriptorSet set;
 	FileSet files(set);
+	for (const std::string &bytes : sources.described_sets) {
+		google::protobuf::FileDescriptorSet described;
+		if (!described.ParseFromString(bytes))
+			throw drpc::ProtocolError("the descriptor set the host described the module with (" +
+			                          std::to_string(bytes.size()) + " bytes) does not parse");
+		for (const google::protobuf::FileDescriptorProto &file : described.file())
+			files.add(file);
+	}
 	for (const std::filesystem::path &path : sources.protosets)
 		add_protoset(path, files);
 	if (!sources.protos.empty())

@@ -28,6 +28,7 @@ constexpr drpc_plugin descriptor(const drpc_plugin_info *info, uint32_t abi_vers
 	return {
 		abi_version, sizeof(drpc_plugin), info, create, destroy, call, nullptr, nullptr,
 		nullptr, // call_with_error
+		nullptr, // describe
 	};
 }
 

@@ -4,10 +4,13 @@
 /// table, and the outcome of an operation on it.
 #pragma once
 
+#include <drpc/lifecycle/module_description.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,6 +74,9 @@ struct ModuleRecord {
 	uint64_t crashes = 0;   ///< of its worker process (isolation "process")
 	uint64_t restarts = 0;  ///< of its worker process
 	std::string last_cause; ///< why its worker last ended
+	/// What the module says of itself; null when it does not describe
+	/// itself. Shared, not copied: the descriptor set may be 1 MiB.
+	std::shared_ptr<const ModuleDescription> description;
 };
 
 /// The outcome of load(), unload() and reload().
