@@ -52,7 +52,7 @@ public:
 		};
 		auto worker = std::make_shared<SupervisedWorker>(monitor(), std::move(plan));
 		worker->start(worker_start_timeout);
-		return std::make_shared<RemoteModule>(RemoteParts{
+		auto module = std::make_shared<RemoteModule>(RemoteParts{
 			.source = plugin.source,
 			.generation = plugin.generation,
 			.info = plugin.info,
@@ -61,6 +61,8 @@ public:
 			.call_timeout = std::chrono::milliseconds(settings.call_timeout_ms),
 			.worker = std::move(worker),
 		});
+		module->learn_description();
+		return module;
 	}
 
 private:

@@ -4,6 +4,7 @@
 
 #include "relay_header.hpp"
 #include "worker_control.hpp"
+#include "worker_description.hpp"
 
 #include <drpc/codec.hpp>
 #include <drpc/error.hpp>
@@ -125,6 +126,18 @@ std::string RemoteModule::export_state()
 void RemoteModule::import_state(std::span<const uint8_t> state)
 {
 	(void)control(static_cast<int32_t>(ControlMethod::import_state), state, "import_state");
+}
+
+void RemoteModule::learn_description() noexcept
+{
+	try {
+		description_ = decode_worker_description(
+			control(static_cast<int32_t>(ControlMethod::describe), {}, "describe"));
+	} catch (const std::exception &e) {
+		drpc::log::warn(log_component, describe() +
+		                                       ": its self-description is ignored (it serves undescribed): " +
+		                                       drpc::log::untrusted(e.what(), 512));
+	}
 }
 
 } // namespace drpc::host::isolation

@@ -60,12 +60,25 @@ public:
 	[[nodiscard]] std::string export_state() override;
 	void import_state(std::span<const uint8_t> state) override;
 
+	/// What the worker's plugin says of itself, asked once by
+	/// learn_description(); null until then or when it says nothing.
+	[[nodiscard]] std::shared_ptr<const ModuleDescription> description() const noexcept override
+	{
+		return description_;
+	}
+	/// Asks the worker for the plugin's description (its control module) and
+	/// keeps it once checked. Call once, before the module is published. A
+	/// worker that answers nothing usable leaves the module undescribed, with
+	/// one log line saying why: it still serves, called by number.
+	void learn_description() noexcept;
+
 private:
 	/// Calls the worker's control module; the result after its outcome
 	/// byte. Throws drpc::Error with the worker's reason.
 	std::string control(int32_t method, std::span<const uint8_t> body, std::string_view what);
 
 	RemoteParts parts_;
+	std::shared_ptr<const ModuleDescription> description_;
 	drpc::log::RateLimit down_limit_;
 	drpc::log::RateLimit error_limit_;
 };

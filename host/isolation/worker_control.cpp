@@ -2,6 +2,8 @@
 // The worker's control module: state export and import for the host.
 #include "worker_control.hpp"
 
+#include "worker_description.hpp"
+
 #include <cstring>
 
 namespace drpc::host::isolation {
@@ -37,6 +39,8 @@ drpc::Status WorkerControl::handle_call(const drpc::CallContext &context, std::s
 		case ControlMethod::import_state:
 			plugin_->import_state(body);
 			return answer(out, control_ok, {});
+		case ControlMethod::describe:
+			return answer(out, control_ok, encode_worker_description(plugin_->description().get()));
 		}
 	} catch (const std::exception &e) {
 		return answer(out, control_failed, e.what());

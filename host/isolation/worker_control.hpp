@@ -27,6 +27,7 @@ static_assert(is_reserved_id(worker_control_id));
 enum class ControlMethod : int32_t {
 	export_state = 0, ///< the rest: the exported state
 	import_state = 1, ///< the call's body is the state
+	describe = 2,     ///< the rest: the module's description (worker_description.hpp)
 };
 inline constexpr uint8_t control_ok = 0;
 inline constexpr uint8_t control_failed = 1;

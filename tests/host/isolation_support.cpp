@@ -94,6 +94,15 @@ std::vector<admin::LoadFailure> IsolatedHost::failures() const
 	return {listing.failures().begin(), listing.failures().end()};
 }
 
+admin::DescribeResponse IsolatedHost::describe(const std::string &name) const
+{
+	admin::DescribeRequest request;
+	request.set_name(name);
+	admin::DescribeResponse response;
+	response.ParseFromString(admin_call(socket_, admin::DESCRIBE, request.SerializeAsString()));
+	return response;
+}
+
 admin::ModuleOpResponse IsolatedHost::reload(int32_t id) const
 {
 	admin::ReloadRequest request;

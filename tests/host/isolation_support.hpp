@@ -46,6 +46,8 @@ public:
 	[[nodiscard]] std::optional<admin::ModuleInfo> module(int32_t id) const;
 	/// The refused files as LIST_MODULES shows them.
 	[[nodiscard]] std::vector<admin::LoadFailure> failures() const;
+	/// DESCRIBE through the admin module (`name` empty: every module).
+	[[nodiscard]] admin::DescribeResponse describe(const std::string &name) const;
 	/// RELOAD through the admin module; its answer.
 	[[nodiscard]] admin::ModuleOpResponse reload(int32_t id) const;
 	[[nodiscard]] admin::ModuleOpResponse unload(int32_t id) const;

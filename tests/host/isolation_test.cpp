@@ -305,3 +305,40 @@ TEST_CASE("isolation: a worker is confined, sandboxed when asked, and dies with 
 		return state.empty() || state.starts_with("Z");
 	}));
 }
+
+TEST_CASE("isolation: an isolated module describes itself through admin DESCRIBE, as it does in-process")
+{
+	const std::filesystem::path kv = std::filesystem::path(DRPC_EXAMPLE_PLUGIN_DIR) / "kv.so";
+	IsolatedHost in_process({kv}, "{}");
+	const admin::DescribeResponse local = in_process.describe("kv");
+	CHECK(in_process.stop() == 0);
+	REQUIRE(local.modules_size() == 1);
+	REQUIRE(local.modules(0).described());
+
+	IsolatedHost host({kv}, isolated({"kv"}));
+	const admin::DescribeResponse remote = host.describe("kv");
+	REQUIRE(remote.modules_size() == 1);
+	const admin::DescribedModule &module = remote.modules(0);
+	CHECK(host.module(module.id())->isolation() == "process");
+	CHECK(module.described());
+	REQUIRE(module.methods_size() == local.modules(0).methods_size());
+	for (int i = 0; i < module.methods_size(); ++i) {
+		CAPTURE(i);
+		CHECK(module.methods(i).name() == local.modules(0).methods(i).name());
+		CHECK(module.methods(i).request_type() == local.modules(0).methods(i).request_type());
+	}
+	CHECK(module.descriptor_set() == local.modules(0).descriptor_set());
+
+	CHECK(host.stop() == 0);
+}
+
+TEST_CASE("isolation: an isolated module that says nothing of itself is described as such")
+{
+	IsolatedHost host({fault_plugin("fault_segv")}, isolated({"fault_segv"}));
+	const admin::DescribeResponse response = host.describe("fault_segv");
+	REQUIRE(response.modules_size() == 1);
+	CHECK(response.modules(0).id() == segv_id);
+	CHECK_FALSE(response.modules(0).described());
+	CHECK(response.modules(0).methods_size() == 0);
+	CHECK(host.stop() == 0);
+}
