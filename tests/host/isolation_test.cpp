@@ -305,3 +305,30 @@ TEST_CASE("isolation: a worker is confined, sandboxed when asked, and dies with 
 		return state.empty() || state.starts_with("Z");
 	}));
 }
+
+TEST_CASE("isolation: user and group run the worker unprivileged")
+{
+	const std::optional<host_test::User> user = host_test::second_user();
+	if (!user) {
+		MESSAGE("skipped: needs root to create and switch to drpc-test-peer");
+		return;
+	}
+	IsolatedHost host({fault_plugin("fault_segv")},
+	                  R"({"fault_segv": {"isolation": "process", "user": "drpc-test-peer", "group": )" +
+	                          std::to_string(user->gid) + "}}");
+	Bystander bystander(host.socket());
+	// The caller is still who the plugin sees; the worker is another uid.
+	REQUIRE(status_of(host.socket(), segv_id, 0) == drpc::Status::SUCCESS);
+	const std::vector<pid_t> workers = host.workers();
+	REQUIRE(workers.size() == 1);
+	const std::string uid = std::to_string(user->uid);
+	const std::string gid = std::to_string(user->gid);
+	CHECK(isolation_test::proc_status(workers[0], "Uid") == uid + "\t" + uid + "\t" + uid + "\t" + uid);
+	CHECK(isolation_test::proc_status(workers[0], "Gid") == gid + "\t" + gid + "\t" + gid + "\t" + gid);
+	CHECK(isolation_test::proc_status(workers[0], "Groups").empty());
+	// And it is still supervised: a crash is restarted as that user.
+	CHECK(status_of(host.socket(), segv_id, 1) == drpc::Status::FAILURE);
+	CHECK(serves(host, segv_id));
+	CHECK(bystander.stop() == 0);
+	CHECK(host.stop() == 0);
+}
