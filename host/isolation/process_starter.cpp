@@ -13,10 +13,50 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <mutex>
+#include <sys/mman.h>
 #include <unistd.h>
 
 namespace drpc::host::isolation {
 namespace {
+
+/// The plugin as the worker gets it. Mapping goes through
+/// /proc/self/fd/<fd>, which reopens the file and checks its mode: a worker
+/// running as another user cannot reopen the host's 0600 copy, so it gets a
+/// sealed memfd with the same bytes instead (nobody can change it, not even
+/// the worker).
+drpc::UniqueFd plugin_fd_for(const IsolatedPlugin &plugin)
+{
+	// Read-only, so the worker cannot change the host's copy.
+	drpc::UniqueFd copy(::open(plugin.copy.path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+	if (!copy.valid())
+		throw drpc::SystemError("opening the runtime copy " + plugin.copy.path().string(), errno);
+	if (!plugin.settings.uid && !plugin.settings.gid)
+		return copy;
+	drpc::UniqueFd sealed(::memfd_create(plugin.info.name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
+	if (!sealed.valid())
+		throw drpc::SystemError("memfd_create for the worker's copy", errno);
+	char buffer[65536];
+	for (;;) {
+		const ssize_t got = ::read(copy.get(), buffer, sizeof(buffer));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			throw drpc::SystemError("reading the runtime copy " + plugin.copy.path().string(), errno);
+		if (got == 0)
+			break;
+		for (ssize_t done = 0; done < got;) {
+			const ssize_t put = ::write(sealed.get(), buffer + done, static_cast<size_t>(got - done));
+			if (put < 0 && errno == EINTR)
+				continue;
+			if (put <= 0)
+				throw drpc::SystemError("writing the worker's copy", errno);
+			done += put;
+		}
+	}
+	if (::fcntl(sealed.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+		throw drpc::SystemError("sealing the worker's copy", errno);
+	return sealed;
+}
 
 class ProcessStarter final : public IsolatedStarter {
 public:
@@ -24,10 +64,7 @@ public:
 
 	std::shared_ptr<HostedModule> start(IsolatedPlugin plugin) override
 	{
-		// Read-only, so the worker cannot change the host's copy.
-		drpc::UniqueFd fd(::open(plugin.copy.path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-		if (!fd.valid())
-			throw drpc::SystemError("opening the runtime copy " + plugin.copy.path().string(), errno);
+		drpc::UniqueFd fd = plugin_fd_for(plugin);
 		const IsolationSettings &settings = plugin.settings;
 		WorkerPlan plan{
 			.executable = executable_,
@@ -48,7 +85,9 @@ public:
 			.config = std::move(plugin.config),
 			.socket_dir = plugin.copy.path().parent_path(),
 			.label = describe(plugin.info) + " generation " + std::to_string(plugin.generation),
-			.worker_uid = settings.uid.value_or(::geteuid()),
+			// SO_PEERCRED names whoever called listen(): the host itself,
+		        // which bound the socket before handing it down.
+			.worker_uid = ::geteuid(),
 		};
 		auto worker = std::make_shared<SupervisedWorker>(monitor(), std::move(plan));
 		worker->start(worker_start_timeout);

@@ -170,7 +170,7 @@ void SupervisedWorker::on_status()
 		const std::lock_guard lock(mutex_);
 		// The worker exits after an error; on_exit() reports it.
 		start_error_ = line.starts_with("error ")
-		                       ? "refused the plugin: " + drpc::log::untrusted(line.substr(6), 1024)
+		                       ? "could not serve it: " + drpc::log::untrusted(line.substr(6), 1024)
 		                       : std::string();
 		return;
 	}

@@ -33,7 +33,7 @@ struct WorkerPlan {
 	std::string config;
 	std::filesystem::path socket_dir; ///< the host's private runtime directory
 	std::string label;                ///< "module 4900 (fault_segv 1.0.0)", for log lines
-	uid_t worker_uid = 0;             ///< what the worker runs as, checked by every connection
+	uid_t worker_uid = 0;             ///< who listens on the socket (the host), checked by every connection
 };
 
 class SupervisedWorker : public std::enable_shared_from_this<SupervisedWorker> {

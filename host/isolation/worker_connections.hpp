@@ -16,7 +16,8 @@ namespace drpc::host::isolation {
 
 class WorkerConnections {
 public:
-	/// Connections to `socket`, whose server must run as `worker_uid`.
+	/// Connections to `socket`, whose listener (SO_PEERCRED) must be
+	/// `worker_uid`: the host, which bound it, so nobody else did.
 	WorkerConnections(std::filesystem::path socket, uid_t worker_uid, pid_t pid);
 
 	/// An idle connection, or a new one. Throws what connect() throws.

@@ -21,39 +21,6 @@ namespace {
 constexpr int client_count = 8;
 constexpr int reload_count = 100;
 
-struct Tally {
-	uint64_t calls = 0;
-	uint64_t failures = 0;
-	std::string first_failure;
-};
-
-void run_client(const std::filesystem::path &socket, int index, const std::atomic<bool> &stop, Tally &tally)
-{
-	try {
-		drpc::ClientConnection connection(socket, drpc::ClientOptions{.call_timeout = 30s});
-		connection.connect();
-		drpc::Call request;
-		request.set_module(reload_test::storm_id);
-		request.set_method(reload_test::storm_echo_method);
-		while (!stop.load()) {
-			const std::string body = std::to_string(index) + ":" + std::to_string(tally.calls);
-			request.set_body(body);
-			const drpc::Response response = connection.send_msg(request);
-			++tally.calls;
-			const std::string &answer = response.body();
-			if (response.status() != drpc::Status::SUCCESS || answer.size() != body.size() + 1 ||
-			    answer.compare(1, std::string::npos, body) != 0) {
-				if (tally.failures++ == 0)
-					tally.first_failure = "call " + body + " answered " +
-					                      drpc::to_string(response.status()) + " '" + answer + "'";
-			}
-		}
-	} catch (const std::exception &e) {
-		++tally.failures;
-		tally.first_failure = std::string("client ") + std::to_string(index) + ": " + e.what();
-	}
-}
-
 } // namespace
 
 TEST_CASE("isolation: 100 reloads of an isolated module under 8 busy clients lose no call, leave no worker")
@@ -67,14 +34,14 @@ TEST_CASE("isolation: 100 reloads of an isolated module under 8 busy clients los
 	const size_t fds_before = host.open_fds();
 
 	std::atomic<bool> stop{false};
-	std::vector<Tally> tallies(client_count);
+	std::vector<reload_test::Tally> tallies(client_count);
 	int reloads = 0;
 	const auto started = std::chrono::steady_clock::now();
 	{
 		std::vector<std::thread> clients;
 		for (int i = 0; i < client_count; ++i)
-			clients.emplace_back(run_client, std::cref(host.socket()), i, std::cref(stop),
-			                     std::ref(tallies[i]));
+			clients.emplace_back(reload_test::run_storm_client, std::cref(host.socket()), i,
+			                     std::cref(stop), std::ref(tallies[i]));
 		const std::filesystem::path temporary = host.plugins_dir() / ".storm.so.tmp";
 		for (int round = 1; round <= reload_count; ++round) {
 			const int build = round % 2;
@@ -94,7 +61,7 @@ TEST_CASE("isolation: 100 reloads of an isolated module under 8 busy clients los
 	}
 	const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 	uint64_t calls = 0;
-	for (const Tally &tally : tallies) {
+	for (const reload_test::Tally &tally : tallies) {
 		calls += tally.calls;
 		INFO("first failure: ", tally.first_failure);
 		CHECK(tally.failures == 0);

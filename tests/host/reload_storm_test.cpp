@@ -21,47 +21,6 @@ namespace {
 constexpr int client_count = 8;
 constexpr int reload_count = 100;
 
-/// What one client saw.
-struct Tally {
-	uint64_t calls = 0;
-	uint64_t failures = 0;
-	std::string first_failure;
-
-	void fail(std::string why)
-	{
-		if (failures++ == 0)
-			first_failure = std::move(why);
-	}
-};
-
-/// Calls storm's method 0 on one connection until told to stop; every answer
-/// must be SUCCESS, from build A or B, echoing the body. A lost connection or
-/// an unanswered call ends the client and counts as a failure.
-void run_client(const std::filesystem::path &socket, int index, const std::atomic<bool> &stop, Tally &tally)
-{
-	try {
-		drpc::ClientConnection connection(socket, drpc::ClientOptions{.call_timeout = 30s});
-		connection.connect();
-		drpc::Call request;
-		request.set_module(reload_test::storm_id);
-		request.set_method(reload_test::storm_echo_method);
-		while (!stop.load()) {
-			const std::string body = std::to_string(index) + ":" + std::to_string(tally.calls);
-			request.set_body(body);
-			const drpc::Response response = connection.send_msg(request);
-			++tally.calls;
-			const std::string &answer = response.body();
-			if (response.status() != drpc::Status::SUCCESS)
-				tally.fail("call " + body + " answered " + drpc::to_string(response.status()));
-			else if (answer.size() != body.size() + 1 || (answer[0] != 'A' && answer[0] != 'B') ||
-			         answer.compare(1, std::string::npos, body) != 0)
-				tally.fail("call " + body + " answered '" + answer + "'");
-		}
-	} catch (const std::exception &e) {
-		tally.fail(std::string("client ") + std::to_string(index) + ": " + e.what());
-	}
-}
-
 /// Waits until the server has closed every session (they close on their own
 /// threads once their clients have gone).
 bool sessions_closed(drpc::host::Host &host)
@@ -95,14 +54,14 @@ TEST_CASE("reload storm: 100 reloads under 8 busy clients lose no call and leave
 	const size_t fds_before = reload_test::open_fd_count();
 
 	std::atomic<bool> stop{false};
-	std::vector<Tally> tallies(client_count);
+	std::vector<reload_test::Tally> tallies(client_count);
 	int reloads = 0;
 	const auto started = std::chrono::steady_clock::now();
 	{
 		const reload_test::EventLoop loop(host);
 		std::vector<std::thread> clients;
 		for (int i = 0; i < client_count; ++i)
-			clients.emplace_back(run_client, std::cref(dirs.socket), i, std::cref(stop),
+			clients.emplace_back(reload_test::run_storm_client, std::cref(dirs.socket), i, std::cref(stop),
 			                     std::ref(tallies[i]));
 
 		const std::filesystem::path temporary = dirs.plugins / ".storm.so.tmp";
@@ -127,7 +86,7 @@ TEST_CASE("reload storm: 100 reloads under 8 busy clients lose no call and leave
 
 	uint64_t calls = 0;
 	uint64_t failures = 0;
-	for (const Tally &tally : tallies) {
+	for (const reload_test::Tally &tally : tallies) {
 		calls += tally.calls;
 		failures += tally.failures;
 		INFO("first failure: ", tally.first_failure);

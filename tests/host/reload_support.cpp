@@ -155,6 +155,32 @@ void install_by_rename(const std::filesystem::path &from, const std::filesystem:
 	std::filesystem::rename(temporary, dir / name);
 }
 
+void run_storm_client(const std::filesystem::path &socket, int index, const std::atomic<bool> &stop, Tally &tally)
+{
+	using namespace std::chrono_literals;
+	try {
+		drpc::ClientConnection connection(socket, drpc::ClientOptions{.call_timeout = 30s});
+		connection.connect();
+		drpc::Call request;
+		request.set_module(storm_id);
+		request.set_method(storm_echo_method);
+		while (!stop.load()) {
+			const std::string body = std::to_string(index) + ":" + std::to_string(tally.calls);
+			request.set_body(body);
+			const drpc::Response response = connection.send_msg(request);
+			++tally.calls;
+			const std::string &answer = response.body();
+			if (response.status() != drpc::Status::SUCCESS)
+				tally.fail("call " + body + " answered " + drpc::to_string(response.status()));
+			else if (answer.size() != body.size() + 1 || (answer[0] != 'A' && answer[0] != 'B') ||
+			         answer.compare(1, std::string::npos, body) != 0)
+				tally.fail("call " + body + " answered '" + answer + "'");
+		}
+	} catch (const std::exception &e) {
+		tally.fail(std::string("client ") + std::to_string(index) + ": " + e.what());
+	}
+}
+
 std::string storm_answer(const std::filesystem::path &socket)
 {
 	try {

@@ -106,6 +106,24 @@ using host_test::call;
 /// name when it is not SUCCESS.
 [[nodiscard]] std::string storm_answer(const std::filesystem::path &socket);
 
+/// What one storm client saw.
+struct Tally {
+	uint64_t calls = 0;
+	uint64_t failures = 0;
+	std::string first_failure;
+
+	void fail(std::string why)
+	{
+		if (failures++ == 0)
+			first_failure = std::move(why);
+	}
+};
+
+/// Calls storm's method 0 on one connection until told to stop; every answer
+/// must be SUCCESS, from build A or B, echoing the body. A lost connection or
+/// an unanswered call ends the client and counts as a failure.
+void run_storm_client(const std::filesystem::path &socket, int index, const std::atomic<bool> &stop, Tally &tally);
+
 /// The module `id` in the host's listing, in `state`, if listed so.
 [[nodiscard]] std::optional<drpc::host::ModuleRecord> listed(
 	drpc::host::Host &host, int32_t id, drpc::host::ModuleState state = drpc::host::ModuleState::serving);
