@@ -48,16 +48,6 @@ drpc::Response call(const std::filesystem::path &socket, int32_t module, int32_t
 	return connection.send_msg(request);
 }
 
-std::string read_file(const std::filesystem::path &path)
-{
-	std::ifstream in(path, std::ios::binary);
-	if (!in)
-		throw std::runtime_error("cannot read " + path.string());
-	std::ostringstream text;
-	text << in.rdbuf();
-	return text.str();
-}
-
 LogCapture::LogCapture(drpc::log::Level level) : previous_(drpc::log::level())
 {
 	drpc::log::set_level(level);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "temp_dir.hpp"
+#include "test_files.hpp"
 
 #include <drpc/log.hpp>
 #include <drpc/message.hpp>
@@ -32,7 +33,7 @@ std::filesystem::path install_plugin(const std::filesystem::path &dir, const std
                                   const std::string &body);
 
 void write_file(const std::filesystem::path &path, const std::string &contents);
-[[nodiscard]] std::string read_file(const std::filesystem::path &path);
+using test_support::read_file;
 
 /// Collects every log line while it lives (and still honours the level).
 class LogCapture {

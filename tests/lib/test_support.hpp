@@ -5,6 +5,7 @@
 #pragma once
 
 #include "temp_dir.hpp"
+#include "test_files.hpp"
 
 #include <drpc/module.hpp>
 
@@ -21,10 +22,8 @@ namespace test {
 /// A fresh directory under /tmp, removed with everything in it.
 using TempDir = test_support::TempDir;
 
-[[nodiscard]] std::string read_file(const std::filesystem::path &path);
-
-/// The records of wire vector `name` (chunk0, chunk1, ... in order).
-[[nodiscard]] std::vector<std::string> vector_records(const std::string &name);
+using test_support::read_file;
+using test_support::vector_records;
 /// The message they carry (their data parts joined).
 [[nodiscard]] std::string vector_message(const std::string &name);
 

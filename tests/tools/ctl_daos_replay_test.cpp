@@ -5,18 +5,17 @@
 // Go server answered. drpc-ctl passes only if it sends DAOS's bytes and reads
 // DAOS's answer with DAOS's hello.proto.
 #include "ctl_support.hpp"
+#include "test_files.hpp"
 
 #include <drpc/unique_fd.hpp>
 
 #include <doctest/doctest.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <poll.h>
-#include <sstream>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -32,34 +31,6 @@ using ctl_test::run_ctl;
 namespace {
 
 const std::string daos_dir = DRPC_TEST_DAOS_PROTO_DIR;
-
-std::string read_file(const std::filesystem::path &path)
-{
-	std::ifstream in(path, std::ios::binary);
-	if (!in)
-		throw std::runtime_error("cannot read " + path.string());
-	std::ostringstream bytes;
-	bytes << in.rdbuf();
-	return bytes.str();
-}
-
-/// The records of one captured message, chunk 0 first.
-std::vector<std::string> captured(const std::string &name)
-{
-	const char *dir = std::getenv("DRPC_WIRE_VECTORS");
-	if (dir == nullptr)
-		throw std::runtime_error("DRPC_WIRE_VECTORS is not set (run the tests with meson test)");
-	std::vector<std::string> records;
-	for (int chunk = 0;; ++chunk) {
-		const auto path = std::filesystem::path(dir) / (name + ".chunk" + std::to_string(chunk) + ".bin");
-		if (!std::filesystem::exists(path))
-			break;
-		records.push_back(read_file(path));
-	}
-	if (records.empty())
-		throw std::runtime_error("no wire vector named " + name);
-	return records;
-}
 
 /// Serves one connection: reads as many records as `expected` holds, then,
 /// if each was byte for byte the expected one, sends `answer`.
@@ -157,7 +128,7 @@ std::vector<std::string> hello_args(const std::string &socket)
 
 TEST_CASE("drpc-ctl --proto with DAOS's hello.proto sends DAOS's Go client's bytes and reads its Go server's answer")
 {
-	ReplayServer daos(captured("hello_call"), captured("hello_response"));
+	ReplayServer daos(test_support::vector_records("hello_call"), test_support::vector_records("hello_response"));
 	std::vector<std::string> args = hello_args(daos.socket());
 	args.insert(args.end(), {"--request", "hello.Hello", "--json", R"({"name":"Friend"})"});
 	const auto run = run_ctl(args);
@@ -171,7 +142,8 @@ TEST_CASE("drpc-ctl with DAOS's bytes: a message of two chunks each way, and an 
 {
 	SUBCASE("a 200000-byte name: DAOS's two chunks out, its two chunks back")
 	{
-		ReplayServer daos(captured("large_hello_call"), captured("large_hello_response"));
+		ReplayServer daos(test_support::vector_records("large_hello_call"),
+		                  test_support::vector_records("large_hello_response"));
 		ctl_test::TempDir dir;
 		const auto body = dir.path() / "hello.bin";
 		// hello.Hello{name = 200000 x 'x'}: field 1, length 200000 as a varint.
@@ -186,7 +158,8 @@ TEST_CASE("drpc-ctl with DAOS's bytes: a message of two chunks each way, and an 
 	}
 	SUBCASE("module 99: DAOS's UNKNOWN_MODULE answer")
 	{
-		ReplayServer daos(captured("unknown_module_call"), captured("unknown_module_response"));
+		ReplayServer daos(test_support::vector_records("unknown_module_call"),
+		                  test_support::vector_records("unknown_module_response"));
 		const auto run = run_ctl({"--socket", daos.socket(), "call", "--module", "99", "--method", "0"});
 		CHECK(daos.mismatch() == "");
 		CHECK(run.out == "status: UNKNOWN_MODULE\n");
