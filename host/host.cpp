@@ -24,6 +24,8 @@ namespace drpc::host {
 namespace {
 
 constexpr std::string_view log_component = "host";
+/// How long calls get to return once their isolated workers are stopped.
+constexpr std::chrono::milliseconds worker_stop_drain{2000};
 
 drpc::ServerOptions server_options(const HostConfig &config)
 {
@@ -189,7 +191,19 @@ bool Host::stop() noexcept
 		drpc::log::info(log_component, "shutting down");
 		notifier_.stopping();
 		const auto deadline = std::chrono::milliseconds(config_.server.shutdown_timeout_ms);
-		if (!running_->server->shutdown(deadline)) {
+		bool drained = running_->server->shutdown(deadline);
+		if (!drained) {
+			// Calls stuck in an isolated module end with its worker (FAILURE);
+			// the workers' grace is spent in stop_workers().
+			if (const size_t stopped = running_->lifecycle->stop_workers(); stopped > 0) {
+				drpc::log::warn(log_component,
+				                "calls were still running after server.shutdown_timeout_ms (" +
+				                        std::to_string(deadline.count()) + " ms): stopped " +
+				                        std::to_string(stopped) + " isolated worker(s) to end them");
+				drained = running_->server->shutdown(worker_stop_drain);
+			}
+		}
+		if (!drained) {
 			drpc::log::error(log_component, "calls were still running after server.shutdown_timeout_ms (" +
 			                                        std::to_string(deadline.count()) +
 			                                        " ms): leaving the plugins loaded");

@@ -46,6 +46,11 @@ public:
 	/// Nothing of the plugin is mapped in the host.
 	[[nodiscard]] std::filesystem::path mapped_copy() const override { return {}; }
 	[[nodiscard]] std::optional<WorkerHealth> worker_health() const override { return parts_.worker->health(); }
+	bool stop_worker() noexcept override
+	{
+		parts_.worker->stop();
+		return true;
+	}
 
 	/// Checks modules.<name>.allow, then forwards the call with its caller
 	/// (relay_header.hpp). FAILURE while the worker is down or failed, when

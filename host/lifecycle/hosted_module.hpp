@@ -46,6 +46,11 @@ public:
 
 	/// Its worker's counters; nothing for a module in the host's process.
 	[[nodiscard]] virtual std::optional<WorkerHealth> worker_health() const { return std::nullopt; }
+	/// Stops its worker now (SIGTERM, SIGKILL after a grace), so that calls
+	/// still running in it are answered FAILURE at once; false for a module
+	/// in the host's process, whose stuck call nothing can cut short. For
+	/// the host's shutdown, once its drain deadline has passed.
+	virtual bool stop_worker() noexcept { return false; }
 
 	/// Whether the plugin hands its state over across a reload.
 	[[nodiscard]] virtual bool has_state_handoff() const noexcept = 0;

@@ -57,6 +57,7 @@ void Lifecycle::rescan() { parts_->manager.rescan(); }
 std::vector<ModuleRecord> Lifecycle::list() const { return parts_->manager.list(); }
 std::vector<ModuleRecord> Lifecycle::failures() const { return parts_->manager.failures(); }
 size_t Lifecycle::size() const { return parts_->manager.size(); }
+size_t Lifecycle::stop_workers() noexcept { return parts_->manager.stop_workers(); }
 
 int Lifecycle::watch_fd() const noexcept { return parts_->watcher ? parts_->watcher->fd() : -1; }
 

@@ -292,4 +292,10 @@ size_t PluginManager::size() const
 	return table_.serving_count();
 }
 
+size_t PluginManager::stop_workers() noexcept
+{
+	const std::lock_guard lock(mutex_);
+	return table_.stop_workers();
+}
+
 } // namespace drpc::host

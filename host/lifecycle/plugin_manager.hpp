@@ -79,6 +79,9 @@ public:
 	[[nodiscard]] std::vector<ModuleRecord> failures() const;
 	/// Serving plugin modules.
 	[[nodiscard]] size_t size() const;
+	/// Stops every isolated module's worker (see HostedModule::stop_worker);
+	/// how many. For the host's shutdown past its drain deadline.
+	size_t stop_workers() noexcept;
 
 private:
 	ModuleOperation load_file(const std::string &name);                      // with mutex_ held

@@ -91,6 +91,18 @@ std::vector<ModuleRecord> PluginTable::serving_records() const
 
 size_t PluginTable::serving_count() const noexcept { return serving_.size(); }
 
+size_t PluginTable::stop_workers() noexcept
+{
+	size_t stopped = 0;
+	for (Serving &serving : serving_)
+		stopped += serving.module->stop_worker() ? 1 : 0;
+	for (Draining &draining : draining_) {
+		if (auto *module = dynamic_cast<HostedModule *>(draining.retired.module.get()))
+			stopped += module->stop_worker() ? 1 : 0;
+	}
+	return stopped;
+}
+
 ModuleRecord PluginTable::record_of(const HostedModule &module, FileIdentity file)
 {
 	ModuleRecord record;

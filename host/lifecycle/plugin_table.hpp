@@ -52,6 +52,9 @@ public:
 	/// The serving modules' records by module ID (counters not read).
 	[[nodiscard]] std::vector<ModuleRecord> serving_records() const;
 	[[nodiscard]] size_t serving_count() const noexcept;
+	/// HostedModule::stop_worker() of every serving and draining module; how
+	/// many had a worker.
+	size_t stop_workers() noexcept;
 
 	/// Registers a module new to the table and records it as serving; a
 	/// failure noted for its file is forgotten. Throws DuplicateModuleError.

@@ -200,6 +200,18 @@ TEST_CASE("isolation: an endless loop past call_timeout_ms is answered FAILURE a
 	CHECK(host.stop() == 0);
 }
 
+TEST_CASE("isolation: SIGTERM with a call stuck in an isolated module (no call_timeout_ms) stops its worker, exits 0")
+{
+	IsolatedHost host({fault_plugin("fault_loop")}, isolated({"fault_loop"}));
+	REQUIRE(status_of(host.socket(), loop_id, 0) == drpc::Status::SUCCESS);
+	auto stuck = std::async(std::launch::async, [&host] { return status_of(host.socket(), loop_id, 1); });
+	CHECK(stuck.wait_for(300ms) == std::future_status::timeout); // it really is stuck
+	CHECK(host.stop() == 0);
+	CHECK(stuck.get() == drpc::Status::FAILURE);
+	CHECK(host.log().find("stopped 1 isolated worker(s) to end them") != std::string::npos);
+	CHECK(host.log().find("leaving the plugins loaded") == std::string::npos);
+}
+
 TEST_CASE("isolation: a leak past memory_limit_bytes fails its calls in the worker, not the host")
 {
 	// call_timeout_ms: under ASan, whose allocator cannot even report its

@@ -85,6 +85,10 @@ public:
 	[[nodiscard]] std::vector<ModuleRecord> failures() const;
 	/// Serving plugin modules.
 	[[nodiscard]] size_t size() const;
+	/// Stops the worker of every isolated module now, so that calls stuck in
+	/// one are answered FAILURE; how many were stopped. For a shutdown whose
+	/// drain deadline has passed: calls stuck in the host itself stay.
+	size_t stop_workers() noexcept;
 
 	/// The watcher's descriptor to poll for POLLIN; -1 when not watching.
 	[[nodiscard]] int watch_fd() const noexcept;
