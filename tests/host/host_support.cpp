@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #ifndef DRPC_TEST_PLUGIN_DIR
 #error "DRPC_TEST_PLUGIN_DIR must name the build directory of the test plugins"
@@ -46,6 +47,17 @@ drpc::Response call(const std::filesystem::path &socket, int32_t module, int32_t
 	request.set_method(method);
 	request.set_body(body);
 	return connection.send_msg(request);
+}
+
+bool eventually(const std::function<bool()> &done, std::chrono::milliseconds limit)
+{
+	const auto deadline = std::chrono::steady_clock::now() + limit;
+	while (!done()) {
+		if (std::chrono::steady_clock::now() >= deadline)
+			return false;
+		std::this_thread::sleep_for(std::chrono::milliseconds(5));
+	}
+	return true;
 }
 
 LogCapture::LogCapture(drpc::log::Level level) : previous_(drpc::log::level())

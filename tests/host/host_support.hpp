@@ -10,8 +10,10 @@
 #include <drpc/log.hpp>
 #include <drpc/message.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -33,6 +35,10 @@ std::filesystem::path install_plugin(const std::filesystem::path &dir, const std
                                   const std::string &body);
 
 void write_file(const std::filesystem::path &path, const std::string &contents);
+
+/// Polls `done()` every few milliseconds until it holds or `limit` has passed
+/// (a deadline only against hanging); returns done().
+bool eventually(const std::function<bool()> &done, std::chrono::milliseconds limit = std::chrono::seconds(10));
 using test_support::read_file;
 
 /// Collects every log line while it lives (and still honours the level).

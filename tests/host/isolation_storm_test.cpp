@@ -42,19 +42,7 @@ TEST_CASE("isolation: 100 reloads of an isolated module under 8 busy clients los
 		for (int i = 0; i < client_count; ++i)
 			clients.emplace_back(reload_test::run_storm_client, std::cref(host.socket()), i,
 			                     std::cref(stop), std::ref(tallies[i]));
-		const std::filesystem::path temporary = host.plugins_dir() / ".storm.so.tmp";
-		for (int round = 1; round <= reload_count; ++round) {
-			const int build = round % 2;
-			const std::string letter(1, build == 0 ? 'A' : 'B');
-			reload_test::write_bytes(temporary, builds[build]);
-			std::filesystem::rename(temporary, host.plugins_dir() / "storm.so");
-			if (!isolation_test::eventually(
-				    [&] { return reload_test::storm_answer(host.socket()) == letter; }, 30s)) {
-				FAIL_CHECK("reload " << round << " to build " << letter << " was never served");
-				break;
-			}
-			++reloads;
-		}
+		reloads = reload_test::storm_reloads(host.plugins_dir(), host.socket(), builds, reload_count);
 		stop.store(true);
 		for (std::thread &client : clients)
 			client.join();

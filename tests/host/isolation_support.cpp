@@ -261,15 +261,4 @@ drpc::Status status_of(const std::filesystem::path &socket, int32_t module, int3
 	}
 }
 
-bool eventually(const std::function<bool()> &done, std::chrono::milliseconds limit)
-{
-	const auto end = std::chrono::steady_clock::now() + limit;
-	while (std::chrono::steady_clock::now() < end) {
-		if (done())
-			return true;
-		std::this_thread::sleep_for(20ms);
-	}
-	return done();
-}
-
 } // namespace isolation_test

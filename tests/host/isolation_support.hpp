@@ -104,6 +104,9 @@ private:
                                      const std::string &body = "ping");
 
 /// Polls `done` until it holds or `limit` passes; returns done().
-bool eventually(const std::function<bool()> &done, std::chrono::milliseconds limit = std::chrono::seconds(20));
+inline bool eventually(const std::function<bool()> &done, std::chrono::milliseconds limit = std::chrono::seconds(20))
+{
+	return host_test::eventually(done, limit);
+}
 
 } // namespace isolation_test

@@ -64,19 +64,7 @@ TEST_CASE("reload storm: 100 reloads under 8 busy clients lose no call and leave
 			clients.emplace_back(reload_test::run_storm_client, std::cref(dirs.socket), i, std::cref(stop),
 			                     std::ref(tallies[i]));
 
-		const std::filesystem::path temporary = dirs.plugins / ".storm.so.tmp";
-		for (int round = 1; round <= reload_count; ++round) {
-			const int build = round % 2; // B, A, B, ...
-			const std::string letter(1, build == 0 ? 'A' : 'B');
-			reload_test::write_bytes(temporary, builds[build]);
-			std::filesystem::rename(temporary, dirs.plugins / "storm.so");
-			if (!reload_test::eventually([&] { return reload_test::storm_answer(dirs.socket) == letter; },
-			                             30s)) {
-				FAIL_CHECK("reload " << round << " to build " << letter << " was never served");
-				break;
-			}
-			++reloads;
-		}
+		reloads = reload_test::storm_reloads(dirs.plugins, dirs.socket, builds, reload_count);
 		stop.store(true);
 		for (std::thread &client : clients)
 			client.join();

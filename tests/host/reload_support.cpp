@@ -2,6 +2,8 @@
 // Helpers for the hot-reload tests.
 #include "reload_support.hpp"
 
+#include <doctest/doctest.h>
+
 #include <drpc/client.hpp>
 #include <drpc/error.hpp>
 #include <drpc/status.hpp>
@@ -92,17 +94,6 @@ void pump_for(drpc::host::Host &host, std::chrono::milliseconds duration)
 	const auto end = std::chrono::steady_clock::now() + duration;
 	while (std::chrono::steady_clock::now() < end)
 		(void)host.run_once(quiet.get(), 10ms);
-}
-
-bool eventually(const std::function<bool()> &done, std::chrono::milliseconds limit)
-{
-	const auto deadline = std::chrono::steady_clock::now() + limit;
-	while (!done()) {
-		if (std::chrono::steady_clock::now() >= deadline)
-			return false;
-		std::this_thread::sleep_for(5ms);
-	}
-	return true;
 }
 
 EventLoop::EventLoop(drpc::host::Host &host)
@@ -274,6 +265,23 @@ bool wait_for_sleeping_threads(size_t count, std::chrono::milliseconds limit)
 			return false;
 		std::this_thread::sleep_for(2ms);
 	}
+}
+
+int storm_reloads(const std::filesystem::path &plugins, const std::filesystem::path &socket,
+                  const std::array<std::string, 2> &builds, int count)
+{
+	const std::filesystem::path temporary = plugins / ".storm.so.tmp";
+	for (int round = 1; round <= count; ++round) {
+		const int build = round % 2; // B, A, B, ...
+		const std::string letter(1, build == 0 ? 'A' : 'B');
+		write_bytes(temporary, builds[build]);
+		std::filesystem::rename(temporary, plugins / "storm.so");
+		if (!eventually([&] { return storm_answer(socket) == letter; }, 30s)) {
+			FAIL_CHECK("reload " << round << " to build " << letter << " was never served");
+			return round - 1;
+		}
+	}
+	return count;
 }
 
 } // namespace reload_test

@@ -11,6 +11,7 @@
 
 #include <drpc/message.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -71,10 +72,7 @@ bool pump_until(drpc::host::Host &host, const std::function<bool()> &done,
 /// saw has settled and been acted on.
 void pump_for(drpc::host::Host &host, std::chrono::milliseconds duration);
 
-/// Polls `done()` every few milliseconds until it holds or `limit` has passed
-/// (a deadline only against hanging); returns done(). For when a thread of its
-/// own runs the event loop.
-bool eventually(const std::function<bool()> &done, std::chrono::milliseconds limit = std::chrono::seconds(10));
+using host_test::eventually;
 
 /// The host's main loop on a thread of its own, until destroyed.
 class EventLoop {
@@ -123,6 +121,13 @@ struct Tally {
 /// must be SUCCESS, from build A or B, echoing the body. A lost connection or
 /// an unanswered call ends the client and counts as a failure.
 void run_storm_client(const std::filesystem::path &socket, int index, const std::atomic<bool> &stop, Tally &tally);
+
+/// The storm itself: `count` rounds of putting build B, A, B, ... in place as
+/// plugins/storm.so by rename, each waited for until `socket` answers with
+/// it. Returns the rounds served; stops at the first one never served, with
+/// a failed check saying which.
+int storm_reloads(const std::filesystem::path &plugins, const std::filesystem::path &socket,
+                  const std::array<std::string, 2> &builds, int count);
 
 /// The module `id` in the host's listing, in `state`, if listed so.
 [[nodiscard]] std::optional<drpc::host::ModuleRecord> listed(
