@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <optional>
 #include <unistd.h>
 
 namespace drpc::host::isolation {
@@ -123,8 +124,12 @@ void SupervisedWorker::launch()
 			plan_.socket_dir / ("worker-" + std::to_string(plan_.args.generation) + "-" +
 	                                    plan_.args.name.substr(0, 40) + "-" + std::to_string(++serial_) + ".sock"),
 	};
+	std::optional<SharedRegion> region;
 	try {
+		region.emplace(SharedRegion::create(plan_.args.name));
+		spawn.region_fd = region->fd();
 		process_ = WorkerProcess::spawn(spawn);
+		region->close_fd();
 	} catch (const std::exception &e) {
 		// As a death: counted, retried with backoff, or the start fails.
 		const std::lock_guard lock(mutex_);
@@ -141,7 +146,8 @@ void SupervisedWorker::launch()
 		                                        ": state failed until it is reloaded");
 		return;
 	}
-	current_ = std::make_shared<WorkerConnections>(process_->socket_path(), plan_.worker_uid, process_->pid());
+	current_ = std::make_shared<WorkerConnections>(process_->socket_path(), plan_.worker_uid, process_->pid(),
+	                                               std::move(*region));
 	set_nonblocking(process_->output_fd());
 	set_nonblocking(process_->status_fd());
 	monitor_.watch(process_->output_fd(), [this] { on_output(); });

@@ -23,6 +23,7 @@ inline constexpr int worker_plugin_fd = 3; ///< the host's private copy, read-on
 inline constexpr int worker_listen_fd = 4; ///< the listening socket to serve
 inline constexpr int worker_status_fd = 5; ///< "ready\n", or "error <why>\n", then closed
 inline constexpr int worker_config_fd = 6; ///< modules.<name> as JSON, to read to its end
+inline constexpr int worker_region_fd = 7; ///< the SharedRegion's memfd, mapped then closed
 
 /// The largest module config a worker reads.
 inline constexpr size_t max_worker_config_bytes = size_t{1} << 20;

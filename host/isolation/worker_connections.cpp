@@ -1,22 +1,34 @@
 // SPDX-License-Identifier: Apache-2.0
-// The pool of connections to one worker.
+// The pool of connections to one worker, and its region's slots.
 #include "worker_connections.hpp"
 
 namespace drpc::host::isolation {
 
-WorkerConnections::WorkerConnections(std::filesystem::path socket, uid_t worker_uid, pid_t pid)
-	: socket_(std::move(socket)), worker_uid_(worker_uid), pid_(pid)
+WorkerConnections::WorkerConnections(std::filesystem::path socket, uid_t worker_uid, pid_t pid,
+                                     SharedRegion region)
+	: socket_(std::move(socket)), worker_uid_(worker_uid), pid_(pid), region_(std::move(region))
 {
+	// Reserved, so that give_back() never allocates.
+	idle_.reserve(max_idle);
+	free_slots_.reserve(SharedRegion::slot_count);
+	// Slot 0 is taken first, so that a lone caller keeps touching the same pages.
+	for (uint32_t slot = SharedRegion::slot_count; slot > 0; --slot)
+		free_slots_.push_back(slot - 1);
 }
 
-std::unique_ptr<drpc::ClientConnection> WorkerConnections::take()
+WorkerLease WorkerConnections::take()
 {
+	WorkerLease lease;
 	{
 		const std::lock_guard lock(mutex_);
+		if (!free_slots_.empty()) {
+			lease.slot = free_slots_.back();
+			free_slots_.pop_back();
+		}
 		if (!idle_.empty()) {
-			std::unique_ptr<drpc::ClientConnection> connection = std::move(idle_.back());
+			lease.connection = std::move(idle_.back());
 			idle_.pop_back();
-			return connection;
+			return lease;
 		}
 	}
 	auto connection = std::make_unique<drpc::ClientConnection>(
@@ -25,17 +37,27 @@ std::unique_ptr<drpc::ClientConnection> WorkerConnections::take()
 				 .max_message_bytes = (size_t{1} << 30) + 4096,
 				 .require_server_uid = worker_uid_,
 			 });
-	connection->connect();
-	return connection;
+	try {
+		connection->connect();
+	} catch (...) {
+		if (lease.slot) {
+			// Nothing was sent with it: it is as free as before.
+			const std::lock_guard lock(mutex_);
+			free_slots_.push_back(*lease.slot);
+		}
+		throw;
+	}
+	lease.connection = std::move(connection);
+	return lease;
 }
 
-void WorkerConnections::give_back(std::unique_ptr<drpc::ClientConnection> connection) noexcept
+void WorkerConnections::give_back(WorkerLease lease) noexcept
 {
-	if (!connection->is_connected())
-		return;
 	const std::lock_guard lock(mutex_);
-	if (idle_.size() < max_idle)
-		idle_.push_back(std::move(connection));
+	if (lease.slot)
+		free_slots_.push_back(*lease.slot);
+	if (lease.connection->is_connected() && idle_.size() < max_idle)
+		idle_.push_back(std::move(lease.connection));
 }
 
 } // namespace drpc::host::isolation

@@ -1,31 +1,46 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file worker_connections.hpp
 /// The host's connections to one worker process: a pool of
-/// drpc::ClientConnection, so that several calls run at once, as in-process.
+/// drpc::ClientConnection, so that several calls run at once, as in-process,
+/// and the slots of the region it shares with the worker (shared_region.hpp).
 #pragma once
+
+#include "shared_region.hpp"
 
 #include <drpc/client.hpp>
 
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sys/types.h>
 #include <vector>
 
 namespace drpc::host::isolation {
 
+/// What one call to a worker runs on.
+struct WorkerLease {
+	std::unique_ptr<drpc::ClientConnection> connection;
+	/// A slot of the shared region, held for the call; none when all are taken.
+	std::optional<uint32_t> slot;
+};
+
 class WorkerConnections {
 public:
 	/// Connections to `socket`, whose listener (SO_PEERCRED) must be
 	/// `worker_uid`: the host, which bound it, so nobody else did.
-	WorkerConnections(std::filesystem::path socket, uid_t worker_uid, pid_t pid);
+	WorkerConnections(std::filesystem::path socket, uid_t worker_uid, pid_t pid, SharedRegion region);
 
-	/// An idle connection, or a new one. Throws what connect() throws.
-	[[nodiscard]] std::unique_ptr<drpc::ClientConnection> take();
-	/// Keeps a connection that is still usable for the next call.
-	void give_back(std::unique_ptr<drpc::ClientConnection> connection) noexcept;
+	/// An idle connection, or a new one, and a free slot if there is one.
+	/// Throws what connect() throws.
+	[[nodiscard]] WorkerLease take();
+	/// Keeps the connection, when it is still usable, and the slot for the
+	/// next call. Only for a call that ended with an answer: a slot whose
+	/// call failed may still be written by the worker, so it is not reused.
+	void give_back(WorkerLease lease) noexcept;
 
 	[[nodiscard]] pid_t pid() const noexcept { return pid_; }
+	[[nodiscard]] const SharedRegion &region() const noexcept { return region_; }
 
 	/// Idle connections kept beyond this are closed.
 	static constexpr size_t max_idle = 64;
@@ -34,8 +49,10 @@ private:
 	const std::filesystem::path socket_;
 	const uid_t worker_uid_;
 	const pid_t pid_;
+	const SharedRegion region_;
 	std::mutex mutex_;
 	std::vector<std::unique_ptr<drpc::ClientConnection>> idle_; // guarded by mutex_
+	std::vector<uint32_t> free_slots_;                          // guarded by mutex_
 };
 
 } // namespace drpc::host::isolation

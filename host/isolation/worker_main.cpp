@@ -5,6 +5,7 @@
 #include "worker_args.hpp"
 #include "worker_control.hpp"
 #include "worker_module.hpp"
+#include "shared_region.hpp"
 
 #include "../lifecycle/plugin_loader.hpp"
 #include "../worker/confinement.hpp"
@@ -90,6 +91,8 @@ sigset_t take_stop_signals()
 int serve(const WorkerArgs &args, const sigset_t &stop)
 {
 	const std::string config = read_config();
+	// Mapped before confine() closes what is not kept: the mapping is all it needs.
+	const auto region = std::make_shared<const SharedRegion>(SharedRegion::adopt(worker_region_fd));
 	worker::confine(worker::ProcessConfinement{
 		.parent = args.parent,
 		.keep_fds = {worker_plugin_fd, worker_listen_fd, worker_status_fd},
@@ -122,7 +125,7 @@ int serve(const WorkerArgs &args, const sigset_t &stop)
 			.max_inflight_bytes_per_uid = 0,
 			.listen_fd = worker_listen_fd,
 		});
-		server.register_module(std::make_shared<WorkerModule>(plugin, args.host_uid));
+		server.register_module(std::make_shared<WorkerModule>(plugin, args.host_uid, region));
 		server.register_module(std::make_shared<WorkerControl>(plugin, args.host_uid));
 		server.start();
 		// Whether the host may move state in and out through WorkerControl.

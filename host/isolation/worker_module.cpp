@@ -3,6 +3,7 @@
 #include "worker_module.hpp"
 
 #include "relay_header.hpp"
+#include "worker_answer.hpp"
 
 namespace drpc::host::isolation {
 namespace {
@@ -11,8 +12,9 @@ constexpr std::string_view log_component = "worker";
 
 } // namespace
 
-WorkerModule::WorkerModule(std::shared_ptr<HostedModule> plugin, uid_t host_uid)
-	: plugin_(std::move(plugin)), host_uid_(host_uid)
+WorkerModule::WorkerModule(std::shared_ptr<HostedModule> plugin, uid_t host_uid,
+                           std::shared_ptr<const SharedRegion> region)
+	: plugin_(std::move(plugin)), host_uid_(host_uid), region_(std::move(region))
 {
 }
 
@@ -34,13 +36,30 @@ drpc::Status WorkerModule::handle_call(const drpc::CallContext &context, std::sp
 		drpc::log::warn(refusals_, log_component, "refused a call without a relay header");
 		return drpc::Status::FAILURE;
 	}
+	std::span<uint8_t> answer_area;
+	if (header->slot != no_slot) {
+		if (header->slot >= SharedRegion::slot_count || header->body_in_slot > SharedRegion::area_bytes ||
+		    (header->body_in_slot > 0 && !body.empty())) {
+			drpc::log::warn(refusals_, log_component,
+			                "refused a call with a bad relay header (slot " + std::to_string(header->slot) +
+			                        ", " + std::to_string(header->body_in_slot) + " bytes in it)");
+			return drpc::Status::FAILURE;
+		}
+		answer_area = region_->answer_area(header->slot);
+		if (header->body_in_slot > 0)
+			body = region_->call_area(header->slot).first(header->body_in_slot);
+	}
 	const drpc::CallContext caller{
 		.module = context.module,
 		.method = context.method,
 		.sequence = header->sequence,
 		.peer = {.pid = header->peer_pid, .uid = header->peer_uid, .gid = header->peer_gid},
 	};
-	return plugin_->handle_call(caller, body, out);
+	WorkerAnswer answer(out, answer_area);
+	const drpc::Status status = plugin_->handle_call(caller, body, answer);
+	if (status == drpc::Status::SUCCESS && !answer.finish())
+		return drpc::Status::FAILURE;
+	return status;
 }
 
 } // namespace drpc::host::isolation

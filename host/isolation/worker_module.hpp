@@ -4,6 +4,8 @@
 /// answering the host only and giving the plugin the host's caller.
 #pragma once
 
+#include "shared_region.hpp"
+
 #include "../lifecycle/hosted_module.hpp"
 
 #include <drpc/log.hpp>
@@ -17,8 +19,9 @@ namespace drpc::host::isolation {
 class WorkerModule final : public drpc::Module {
 public:
 	/// Answers calls from `host_uid` only, whose bodies start with a
-	/// RelayHeader (relay_header.hpp).
-	WorkerModule(std::shared_ptr<HostedModule> plugin, uid_t host_uid);
+	/// RelayHeader (relay_header.hpp); large bodies and answers cross in
+	/// `region`, shared with the host.
+	WorkerModule(std::shared_ptr<HostedModule> plugin, uid_t host_uid, std::shared_ptr<const SharedRegion> region);
 
 	[[nodiscard]] int32_t id() const noexcept override { return plugin_->id(); }
 	[[nodiscard]] std::string name() const override { return plugin_->name(); }
@@ -28,6 +31,7 @@ public:
 private:
 	std::shared_ptr<HostedModule> plugin_;
 	const uid_t host_uid_;
+	const std::shared_ptr<const SharedRegion> region_;
 	drpc::log::RateLimit refusals_{"calls refused by a worker"};
 };
 

@@ -81,21 +81,22 @@ Pipe make_pipe(const char *what)
 }
 
 /// In the child between fork and exec: async-signal-safe calls only.
-[[noreturn]] void exec_child(const char *executable, char *const argv[], const int (&from)[5], int null_fd,
+[[noreturn]] void exec_child(const char *executable, char *const argv[], const int (&from)[6], int null_fd,
                              int output_fd) noexcept
 {
-	// First out of the way of 3..6 (a source may sit on a target), then
+	// First out of the way of 3..7 (a source may sit on a target), then
 	// into place; dup2 leaves the copies without FD_CLOEXEC.
-	int moved[5];
-	for (int i = 0; i < 5; ++i) {
+	int moved[6];
+	for (int i = 0; i < 6; ++i) {
 		moved[i] = ::fcntl(from[i], F_DUPFD_CLOEXEC, 16);
 		if (moved[i] < 0)
 			::_exit(127);
 	}
 	if (::dup2(null_fd, 0) < 0 || ::dup2(output_fd, 1) < 0 || ::dup2(output_fd, 2) < 0)
 		::_exit(127);
-	const int targets[4] = {worker_plugin_fd, worker_listen_fd, worker_status_fd, worker_config_fd};
-	for (int i = 0; i < 4; ++i) {
+	const int targets[5] = {worker_plugin_fd, worker_listen_fd, worker_status_fd, worker_config_fd,
+	                        worker_region_fd};
+	for (int i = 0; i < 5; ++i) {
 		if (::dup2(moved[i], targets[i]) < 0)
 			::_exit(127);
 	}
@@ -129,7 +130,8 @@ std::unique_ptr<WorkerProcess> WorkerProcess::spawn(const WorkerSpawn &spawn)
 	for (std::string &arg : args)
 		argv.push_back(arg.data());
 	argv.push_back(nullptr);
-	const int from[5] = {spawn.plugin_fd, listener.get(), status.write.get(), config.get(), output.write.get()};
+	const int from[6] = {spawn.plugin_fd, listener.get(), status.write.get(), config.get(), spawn.region_fd,
+	                     output.write.get()};
 
 	const pid_t pid = ::fork();
 	if (pid < 0)

@@ -22,6 +22,7 @@ struct WorkerSpawn {
 	std::filesystem::path executable; ///< drpc-host (/proc/self/exe)
 	WorkerArgs args;
 	int plugin_fd = -1; ///< the private copy, opened read-only
+	int region_fd = -1; ///< the SharedRegion's memfd
 	std::string config; ///< modules.<name> as JSON
 	/// Where the worker's listening socket is bound, in the host's private
 	/// runtime directory (which is what keeps everyone else out).
@@ -32,7 +33,8 @@ class WorkerProcess {
 public:
 	/// Binds and listens at spawn.socket_path, then forks and execs the
 	/// worker with the plugin at worker_plugin_fd, the listening socket at
-	/// worker_listen_fd, a status pipe and the config (a memfd), stdin from
+	/// worker_listen_fd, a status pipe, the config (a memfd) and the shared
+	/// region at worker_region_fd, stdin from
 	/// /dev/null and stdout/stderr into output_fd(). The host keeps no copy
 	/// of the listening socket, so that the worker's death refuses new
 	/// connections at once. Call it from a thread that lives as long as the
