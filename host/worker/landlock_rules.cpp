@@ -59,6 +59,26 @@ private:
 	int fd_;
 };
 
+/// Adds a rule granting `rights` beneath the file or directory open at
+/// `fd` (`what` names it in errors). Returns false, adding nothing, when it
+/// is on an internal file system, which Landlock does not restrict.
+bool add_rule_for(int ruleset, int fd, uint64_t rights, const std::string &what)
+{
+	struct stat st {};
+	if (fstat(fd, &st) != 0)
+		throw std::system_error(errno, std::generic_category(), "Landlock: fstat " + what);
+	if (!S_ISDIR(st.st_mode))
+		rights &= file_rights;
+	landlock_path_beneath_attr rule{};
+	rule.allowed_access = rights;
+	rule.parent_fd = fd;
+	if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) == 0)
+		return true;
+	if (errno == EBADFD)
+		return false;
+	throw std::system_error(errno, std::generic_category(), "Landlock: rule for " + what);
+}
+
 /// Adds a rule granting `rights` beneath `path`; false when `path` is
 /// missing and `optional`.
 bool add_rule(int ruleset, const std::filesystem::path &path, uint64_t rights, bool optional)
@@ -71,16 +91,8 @@ bool add_rule(int ruleset, const std::filesystem::path &path, uint64_t rights, b
 			throw std::invalid_argument("sandbox: path " + path.string() + " does not exist");
 		throw std::system_error(errno, std::generic_category(), "Landlock: opening " + path.string());
 	}
-	struct stat st {};
-	if (fstat(fd.get(), &st) != 0)
-		throw std::system_error(errno, std::generic_category(), "Landlock: fstat " + path.string());
-	if (!S_ISDIR(st.st_mode))
-		rights &= file_rights;
-	landlock_path_beneath_attr rule{};
-	rule.allowed_access = rights;
-	rule.parent_fd = fd.get();
-	if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0)
-		throw std::system_error(errno, std::generic_category(), "Landlock: rule for " + path.string());
+	if (!add_rule_for(ruleset, fd.get(), rights, path.string()))
+		throw std::invalid_argument("sandbox: path " + path.string() + " is not in a file system Landlock governs");
 	return true;
 }
 
@@ -131,6 +143,8 @@ std::string apply_landlock(const LandlockPaths &paths)
 		read_write += add_rule(ruleset.get(), path, handled, false) ? 1 : 0;
 	for (const auto &path : paths.optional_read_write)
 		read_write += add_rule(ruleset.get(), path, handled, true) ? 1 : 0;
+	for (const int fd : paths.read_only_fds)
+		read_only += add_rule_for(ruleset.get(), fd, read_rights, "descriptor " + std::to_string(fd)) ? 1 : 0;
 	if (syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0)
 		throw std::system_error(errno, std::generic_category(), "Landlock: landlock_restrict_self");
 	return "Landlock ABI " + std::to_string(abi) + ": " + std::to_string(read_only) + " read-only, " +

@@ -20,6 +20,11 @@ struct LandlockPaths {
 	std::vector<std::filesystem::path> read_write;          ///< must exist
 	std::vector<std::filesystem::path> optional_read_only;  ///< skipped when missing (the loader's)
 	std::vector<std::filesystem::path> optional_read_write; ///< skipped when missing (/dev/null)
+	/// Files already open, read-only: Landlock judges a reopen through
+	/// /proc/self/fd/N by the file's real path. A file on an internal file
+	/// system (a sealed memfd) has no path for Landlock to govern: it
+	/// refuses a rule for it (EBADFD) and never restricts it, so none is added.
+	std::vector<int> read_only_fds;
 };
 
 /// Restricts the calling thread (and the threads it starts later) to `paths`

@@ -42,8 +42,7 @@ std::string enter_sandbox(const SandboxPolicy &policy)
 		throw std::system_error(errno, std::generic_category(), "sandbox: prctl(PR_SET_NO_NEW_PRIVS)");
 	LandlockPaths paths;
 	paths.read_only = policy.read_only;
-	for (const int fd : policy.read_only_fds) // opened with O_PATH, the magic link gives the file itself
-		paths.read_only.emplace_back("/proc/self/fd/" + std::to_string(fd));
+	paths.read_only_fds = policy.read_only_fds;
 	paths.read_write = policy.read_write;
 	paths.optional_read_only = {"/usr",           "/lib",       "/lib64",
 	                            "/lib32",         "/libx32",    "/etc/ld.so.cache",

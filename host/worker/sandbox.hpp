@@ -66,6 +66,8 @@ struct SandboxPolicy {
 	/// /proc/self/fd/N: the plugin's descriptor, which dlopen() maps by that
 	/// path. Landlock judges such a reopen by the file's real path, which no
 	/// other rule covers (the host's private copy in its runtime directory).
+	/// A sealed memfd (the copy a worker gets when it runs as another user)
+	/// needs no rule: Landlock does not govern internal files.
 	std::vector<int> read_only_fds;
 };
 

@@ -403,3 +403,26 @@ TEST_CASE("isolation: user and group run the worker unprivileged")
 	CHECK(bystander.stop() == 0);
 	CHECK(host.stop() == 0);
 }
+
+TEST_CASE("isolation: sandboxed and unprivileged at once, the worker serves small and large calls")
+{
+	const std::optional<host_test::User> user = host_test::second_user();
+	if (!user) {
+		MESSAGE("skipped: needs root to create and switch to drpc-test-peer");
+		return;
+	}
+	// As another user, the worker gets its plugin as a sealed memfd, then
+	// enters the sandbox; the shared region was mapped before either.
+	IsolatedHost host({fault_plugin("fault_segv")},
+	                  R"({"fault_segv": {"isolation": "process", "sandbox": true, "user": "drpc-test-peer"}})");
+	INFO(host.log());
+	REQUIRE(status_of(host.socket(), segv_id, 0) == drpc::Status::SUCCESS);
+	REQUIRE(status_of(host.socket(), segv_id, 0, std::string(size_t{1} << 20, 'u')) == drpc::Status::SUCCESS);
+	const std::vector<pid_t> workers = host.workers();
+	REQUIRE(workers.size() == 1);
+	const std::string uid = std::to_string(user->uid);
+	CHECK(isolation_test::proc_status(workers[0], "Uid") == uid + "\t" + uid + "\t" + uid + "\t" + uid);
+	CHECK(isolation_test::proc_status(workers[0], "Seccomp") == "2");
+	CHECK(isolation_test::proc_status(workers[0], "NoNewPrivs") == "1");
+	CHECK(host.stop() == 0);
+}
