@@ -273,7 +273,8 @@ std::optional<int> Host::run_once(int signal_fd, std::chrono::milliseconds timeo
 		notifier_.status(serving_status());
 	const drpc::ServerStats stats = running_->server->stats();
 	// Opens, closes and calls: anything that took or freed buffers.
-	(void)idle_trim_.sample(stats.calls_served + 2 * stats.sessions_total - stats.sessions_open);
+	if (idle_trim_.sample(stats.calls_served + 2 * stats.sessions_total - stats.sessions_open))
+		plugins.release_idle_memory();
 	return std::nullopt;
 }
 

@@ -107,6 +107,12 @@ drpc::Status RemoteModule::handle_call(const drpc::CallContext &context, std::sp
 	return status;
 }
 
+void RemoteModule::release_idle_memory() noexcept
+{
+	if (const std::shared_ptr<WorkerConnections> worker = parts_.worker->serving())
+		worker->release_free_slots();
+}
+
 bool RemoteModule::has_state_handoff() const noexcept
 {
 	try {

@@ -51,6 +51,8 @@ public:
 		parts_.worker->stop();
 		return true;
 	}
+	/// The pages its worker's shared region holds in free slots.
+	void release_idle_memory() noexcept override;
 
 	/// Checks modules.<name>.allow, then forwards the call with its caller
 	/// (relay_header.hpp). FAILURE while the worker is down or failed, when

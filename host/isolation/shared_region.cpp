@@ -94,4 +94,10 @@ std::span<uint8_t> SharedRegion::answer_area(uint32_t slot) const noexcept
 	return {base_ + (size_t{slot} * 2 + 1) * area_bytes, area_bytes};
 }
 
+void SharedRegion::release(uint32_t slot) const noexcept
+{
+	// Punches the hole in the memfd itself, so the worker's mapping lets go too.
+	(void)::madvise(call_area(slot).data(), 2 * area_bytes, MADV_REMOVE);
+}
+
 } // namespace drpc::host::isolation

@@ -65,6 +65,9 @@ public:
 	/// Where slot `slot` (< slot_count) takes a call body, and its answer.
 	[[nodiscard]] std::span<uint8_t> call_area(uint32_t slot) const noexcept;
 	[[nodiscard]] std::span<uint8_t> answer_area(uint32_t slot) const noexcept;
+	/// Frees the pages of slot `slot` (both areas) in every mapping; they
+	/// read as zeros again. Only for a slot no call holds.
+	void release(uint32_t slot) const noexcept;
 
 private:
 	SharedRegion(drpc::UniqueFd fd, uint8_t *base) noexcept : fd_(std::move(fd)), base_(base) {}

@@ -60,4 +60,12 @@ void WorkerConnections::give_back(WorkerLease lease) noexcept
 		idle_.push_back(std::move(lease.connection));
 }
 
+void WorkerConnections::release_free_slots() noexcept
+{
+	// Under the lock: a slot released here cannot be taken meanwhile.
+	const std::lock_guard lock(mutex_);
+	for (const uint32_t slot : free_slots_)
+		region_.release(slot);
+}
+
 } // namespace drpc::host::isolation

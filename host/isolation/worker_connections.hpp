@@ -38,6 +38,10 @@ public:
 	/// next call. Only for a call that ended with an answer: a slot whose
 	/// call failed may still be written by the worker, so it is not reused.
 	void give_back(WorkerLease lease) noexcept;
+	/// Frees the pages of the slots no call holds: for the host's quiet
+	/// moments (the region keeps them for speed while busy). Every free
+	/// slot, not only those the host used: the worker may write any.
+	void release_free_slots() noexcept;
 
 	[[nodiscard]] pid_t pid() const noexcept { return pid_; }
 	[[nodiscard]] const SharedRegion &region() const noexcept { return region_; }

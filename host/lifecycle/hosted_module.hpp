@@ -51,6 +51,9 @@ public:
 	/// in the host's process, whose stuck call nothing can cut short. For
 	/// the host's shutdown, once its drain deadline has passed.
 	virtual bool stop_worker() noexcept { return false; }
+	/// Gives back memory it keeps for speed while busy (an isolated
+	/// module's shared region); for the host's quiet moments.
+	virtual void release_idle_memory() noexcept {}
 
 	/// Whether the plugin hands its state over across a reload.
 	[[nodiscard]] virtual bool has_state_handoff() const noexcept = 0;

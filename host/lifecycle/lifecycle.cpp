@@ -59,6 +59,8 @@ std::vector<ModuleRecord> Lifecycle::failures() const { return parts_->manager.f
 size_t Lifecycle::size() const { return parts_->manager.size(); }
 size_t Lifecycle::stop_workers() noexcept { return parts_->manager.stop_workers(); }
 
+void Lifecycle::release_idle_memory() noexcept { parts_->manager.release_idle_memory(); }
+
 int Lifecycle::watch_fd() const noexcept { return parts_->watcher ? parts_->watcher->fd() : -1; }
 
 std::optional<std::chrono::milliseconds> Lifecycle::next_due() const

@@ -54,12 +54,7 @@ void trim_memory(std::string_view why) noexcept
 
 bool IdleTrim::sample(uint64_t activity, Clock::time_point now) noexcept
 {
-	if (!last_activity_) {
-		last_activity_ = activity; // the first sample sets the baseline
-		last_change_ = now;
-		return false;
-	}
-	if (activity != *last_activity_) {
+	if (activity != last_activity_) {
 		last_activity_ = activity;
 		last_change_ = now;
 		pending_ = true;

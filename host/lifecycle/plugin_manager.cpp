@@ -298,4 +298,10 @@ size_t PluginManager::stop_workers() noexcept
 	return table_.stop_workers();
 }
 
+void PluginManager::release_idle_memory() noexcept
+{
+	const std::lock_guard lock(mutex_);
+	table_.release_idle_memory();
+}
+
 } // namespace drpc::host

@@ -82,6 +82,8 @@ public:
 	/// Stops every isolated module's worker (see HostedModule::stop_worker);
 	/// how many. For the host's shutdown past its drain deadline.
 	size_t stop_workers() noexcept;
+	/// See HostedModule::release_idle_memory.
+	void release_idle_memory() noexcept;
 
 private:
 	ModuleOperation load_file(const std::string &name);                      // with mutex_ held

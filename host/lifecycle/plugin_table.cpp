@@ -103,6 +103,12 @@ size_t PluginTable::stop_workers() noexcept
 	return stopped;
 }
 
+void PluginTable::release_idle_memory() noexcept
+{
+	for (Serving &serving : serving_)
+		serving.module->release_idle_memory();
+}
+
 ModuleRecord PluginTable::record_of(const HostedModule &module, FileIdentity file)
 {
 	ModuleRecord record;

@@ -55,6 +55,8 @@ public:
 	/// HostedModule::stop_worker() of every serving and draining module; how
 	/// many had a worker.
 	size_t stop_workers() noexcept;
+	/// HostedModule::release_idle_memory() of every serving module.
+	void release_idle_memory() noexcept;
 
 	/// Registers a module new to the table and records it as serving; a
 	/// failure noted for its file is forgotten. Throws DuplicateModuleError.

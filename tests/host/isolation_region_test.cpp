@@ -102,3 +102,29 @@ TEST_CASE("isolation: more large callers than slots are all served, each its own
 	CHECK(info->crashes() == 0);
 	CHECK(host.stop() == 0);
 }
+
+TEST_CASE("isolation: the shared region's pages are given back once the host is quiet")
+{
+	IsolatedHost host({}, isolated_echo);
+	// "1234 kB": the region's touched pages, as a process maps them.
+	const auto shared_kib_of = [](pid_t pid) { return std::stoull(isolation_test::proc_status(pid, "RssShmem")); };
+	const auto shared_kib = [&] { return shared_kib_of(host.pid()); };
+	drpc::ClientConnection connection(host.socket(), drpc::ClientOptions{.call_timeout = 30s});
+	connection.connect();
+	REQUIRE(echoed(connection, "small"));
+	const unsigned long long before = shared_kib();
+	for (uint32_t call = 0; call < 5; ++call)
+		REQUIRE(echoed(connection, body_of(SharedRegion::area_bytes, 7, call)));
+	const unsigned long long busy = shared_kib();
+	CAPTURE(before);
+	CAPTURE(busy);
+	// Both of slot 0's areas, full: what the region keeps while busy.
+	CHECK(busy >= before + 2 * (SharedRegion::area_bytes >> 10));
+	CHECK(isolation_test::eventually([&] { return shared_kib() < before + 256; }));
+	const std::vector<pid_t> workers = host.workers();
+	REQUIRE(workers.size() == 1);
+	CHECK(shared_kib_of(workers[0]) < 256); // the hole is punched in the memfd: gone from both
+	// And the slot serves as before, from fresh pages.
+	CHECK(echoed(connection, body_of(SharedRegion::area_bytes, 8, 0)));
+	CHECK(host.stop() == 0);
+}

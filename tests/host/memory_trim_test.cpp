@@ -72,8 +72,11 @@ TEST_CASE("memory: the idle trim fires once per burst, after the counters have b
 {
 	const IdleTrim::Clock::time_point t0{};
 	IdleTrim trim(1000ms);
-	CHECK_FALSE(trim.sample(7, t0));           // the baseline
-	CHECK_FALSE(trim.sample(7, t0 + 5s));      // nothing happened: nothing to give back
+	CHECK_FALSE(trim.sample(0, t0));           // a server that has done nothing yet
+	CHECK_FALSE(trim.sample(0, t0 + 5s));      // nothing happened: nothing to give back
+	CHECK_FALSE(trim.sample(7, t0 + 5500ms));  // a burst
+	CHECK(trim.sample(7, t0 + 6500ms));        // quiet for a second: trimmed
+	CHECK_FALSE(trim.sample(7, t0 + 7s));      // once
 	CHECK_FALSE(trim.sample(9, t0 + 6s));      // a burst
 	CHECK_FALSE(trim.sample(12, t0 + 6500ms)); // still going
 	CHECK_FALSE(trim.sample(12, t0 + 7s));     // quiet for 500 ms only
@@ -82,6 +85,17 @@ TEST_CASE("memory: the idle trim fires once per burst, after the counters have b
 	CHECK_FALSE(trim.sample(13, t0 + 21s));
 	CHECK(trim.sample(13, t0 + 22s));
 	CHECK(trim.next_sample() == 1000ms);
+}
+
+TEST_CASE("memory: a burst before the idle trim's first sample is trimmed too")
+{
+	// The event loop samples a second after start: a burst within that
+	// second must not become the baseline.
+	const IdleTrim::Clock::time_point t0{};
+	IdleTrim trim(1000ms);
+	CHECK_FALSE(trim.sample(6, t0 + 1s));
+	CHECK(trim.sample(6, t0 + 2s));
+	CHECK_FALSE(trim.sample(6, t0 + 3s));
 }
 
 TEST_CASE("memory: a kv holding hundreds of MiB, emptied or unloaded, gives the memory back")

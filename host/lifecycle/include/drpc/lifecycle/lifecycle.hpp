@@ -89,6 +89,9 @@ public:
 	/// one are answered FAILURE; how many were stopped. For a shutdown whose
 	/// drain deadline has passed: calls stuck in the host itself stay.
 	size_t stop_workers() noexcept;
+	/// Gives back what modules keep for speed while busy (isolated modules'
+	/// shared regions): for the host's quiet moments, with malloc_trim.
+	void release_idle_memory() noexcept;
 
 	/// The watcher's descriptor to poll for POLLIN; -1 when not watching.
 	[[nodiscard]] int watch_fd() const noexcept;

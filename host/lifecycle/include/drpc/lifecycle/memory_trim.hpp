@@ -51,7 +51,8 @@ public:
 
 private:
 	const std::chrono::milliseconds quiet_;
-	std::optional<uint64_t> last_activity_;
+	/// A server starts with none: a burst before the first sample counts.
+	uint64_t last_activity_ = 0;
 	Clock::time_point last_change_{};
 	bool pending_ = false;
 };
