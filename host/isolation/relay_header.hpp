@@ -38,8 +38,9 @@ static_assert(sizeof(RelayHeader) == 32, "RelayHeader must be 32 bytes, unpadded
 
 /// The header's bytes for the call `context` (in this host's byte order:
 /// both ends run the same binary on the same machine).
-[[nodiscard]] inline std::array<uint8_t, sizeof(RelayHeader)>
-encode_relay_header(const CallContext &context, uint32_t slot = no_slot, uint32_t body_in_slot = 0) noexcept
+[[nodiscard]] inline std::array<uint8_t, sizeof(RelayHeader)> encode_relay_header(const CallContext &context,
+                                                                                  uint32_t slot = no_slot,
+                                                                                  uint32_t body_in_slot = 0) noexcept
 {
 	const RelayHeader header{
 		.magic = relay_magic,

@@ -63,19 +63,21 @@ drpc::Status RemoteModule::handle_call(const drpc::CallContext &context, std::sp
 				.method = context.method,
 				.sequence = 0,
 				.body = std::string_view(reinterpret_cast<const char *>(inline_body.data()),
-			                                 inline_body.size()),
+		                                         inline_body.size()),
 			},
 			header, parts_.call_timeout, [&](const drpc::codec::ResponseView &response) {
 				status = response.status;
 				if (status != drpc::Status::SUCCESS)
 					return;
-				const std::optional<std::span<const uint8_t>> answer = read_answer(
-					std::span(reinterpret_cast<const uint8_t *>(response.body.data()), response.body.size()),
-					answer_area);
+				const std::optional<std::span<const uint8_t>> answer =
+					read_answer(std::span(reinterpret_cast<const uint8_t *>(response.body.data()),
+			                                      response.body.size()),
+			                            answer_area);
 				if (!answer) {
-					drpc::log::warn(error_limit_, log_component,
-					                parts_.worker->label() +
-					                        ": its worker's answer is malformed: call answered FAILURE");
+					drpc::log::warn(
+						error_limit_, log_component,
+						parts_.worker->label() +
+							": its worker's answer is malformed: call answered FAILURE");
 					status = drpc::Status::FAILURE;
 					return;
 				}

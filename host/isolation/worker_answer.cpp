@@ -29,8 +29,8 @@ bool WorkerAnswer::finish() noexcept
 {
 	if (!in_slot_)
 		return true;
-	const auto header = encode_answer_header(
-		{.magic = answer_in_slot_magic, .bytes_in_slot = static_cast<uint32_t>(size_)});
+	const auto header =
+		encode_answer_header({.magic = answer_in_slot_magic, .bytes_in_slot = static_cast<uint32_t>(size_)});
 	// The message holds only the header now: an earlier inline reserve is replaced.
 	return out_.assign(std::string_view(reinterpret_cast<const char *>(header.data()), header.size()));
 }

@@ -4,8 +4,7 @@
 
 namespace drpc::host::isolation {
 
-WorkerConnections::WorkerConnections(std::filesystem::path socket, uid_t worker_uid, pid_t pid,
-                                     SharedRegion region)
+WorkerConnections::WorkerConnections(std::filesystem::path socket, uid_t worker_uid, pid_t pid, SharedRegion region)
 	: socket_(std::move(socket)), worker_uid_(worker_uid), pid_(pid), region_(std::move(region))
 {
 	// Reserved, so that give_back() never allocates.

@@ -2,10 +2,10 @@
 // The worker process from its command line to its exit status.
 #include "worker_main.hpp"
 
+#include "shared_region.hpp"
 #include "worker_args.hpp"
 #include "worker_control.hpp"
 #include "worker_module.hpp"
-#include "shared_region.hpp"
 
 #include "../lifecycle/plugin_loader.hpp"
 #include "../worker/confinement.hpp"

@@ -130,8 +130,8 @@ std::unique_ptr<WorkerProcess> WorkerProcess::spawn(const WorkerSpawn &spawn)
 	for (std::string &arg : args)
 		argv.push_back(arg.data());
 	argv.push_back(nullptr);
-	const int from[6] = {spawn.plugin_fd, listener.get(), status.write.get(), config.get(), spawn.region_fd,
-	                     output.write.get()};
+	const int from[6] = {spawn.plugin_fd, listener.get(),  status.write.get(),
+	                     config.get(),    spawn.region_fd, output.write.get()};
 
 	const pid_t pid = ::fork();
 	if (pid < 0)

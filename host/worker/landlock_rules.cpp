@@ -92,7 +92,8 @@ bool add_rule(int ruleset, const std::filesystem::path &path, uint64_t rights, b
 		throw std::system_error(errno, std::generic_category(), "Landlock: opening " + path.string());
 	}
 	if (!add_rule_for(ruleset, fd.get(), rights, path.string()))
-		throw std::invalid_argument("sandbox: path " + path.string() + " is not in a file system Landlock governs");
+		throw std::invalid_argument("sandbox: path " + path.string() +
+		                            " is not in a file system Landlock governs");
 	return true;
 }
 

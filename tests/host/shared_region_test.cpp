@@ -18,9 +18,9 @@
 #include <unistd.h>
 #include <vector>
 
-using drpc::host::isolation::AnswerHeader;
 using drpc::host::isolation::answer_in_slot_magic;
 using drpc::host::isolation::answer_inline_magic;
+using drpc::host::isolation::AnswerHeader;
 using drpc::host::isolation::encode_answer_header;
 using drpc::host::isolation::read_answer;
 using drpc::host::isolation::SharedRegion;
@@ -101,8 +101,8 @@ TEST_CASE("shared region: a worker refuses a memfd of the wrong size or unsealed
 		REQUIRE(fd >= 0);
 		REQUIRE(::ftruncate(fd, 4096) == 0);
 		CHECK_THROWS_WITH_AS((void)SharedRegion::adopt(fd),
-		                     ("shared region: 4096 bytes, not the " + std::to_string(SharedRegion::total_bytes) +
-		                      " this build expects")
+		                     ("shared region: 4096 bytes, not the " +
+		                      std::to_string(SharedRegion::total_bytes) + " this build expects")
 		                             .c_str(),
 		                     drpc::Error);
 	}
