@@ -163,6 +163,24 @@ Isolation read_isolation_name(const Section &section)
 	                  "\"");
 }
 
+/// "auto", "off" or the absolute path of a cgroup v2 directory.
+WorkerCgroupChoice read_worker_cgroup(const Section &section)
+{
+	const std::string *text = section.string("worker_cgroup");
+	if (*text == "auto")
+		return {};
+	if (*text == "off")
+		return {WorkerCgroupChoice::Mode::off, {}};
+	if (!text->starts_with('/'))
+		throw ConfigError(section.path("worker_cgroup") +
+		                  ": expected \"auto\", \"off\" or the absolute path of a cgroup v2 directory, got \"" +
+		                  *text + "\"");
+	std::filesystem::path directory = std::filesystem::path(*text).lexically_normal();
+	if (directory.filename().empty() && directory.has_relative_path())
+		directory = directory.parent_path(); // "/a/b/" names "/a/b"
+	return {WorkerCgroupChoice::Mode::directory, directory};
+}
+
 void read_plugins(const Section &root, HostConfig::Plugins &plugins, const std::filesystem::path &base,
                   IsolationConfig &isolation)
 {
@@ -171,9 +189,11 @@ void read_plugins(const Section &root, HostConfig::Plugins &plugins, const std::
 		return;
 	const Section section(*value, "plugins",
 	                      {"directory", "runtime_dir", "strict_permissions", "watch", "drain_timeout_ms",
-	                       "max_file_bytes", "isolation"});
+	                       "max_file_bytes", "isolation", "worker_cgroup"});
 	if (section.find("isolation") != nullptr)
 		isolation.default_isolation = read_isolation_name(section);
+	if (section.find("worker_cgroup") != nullptr)
+		isolation.worker_cgroup = read_worker_cgroup(section);
 	section.read_path("directory", plugins.directory, base);
 	section.read_path("runtime_dir", plugins.runtime_dir, base, true);
 	section.read("strict_permissions", plugins.strict_permissions);

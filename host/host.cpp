@@ -106,8 +106,8 @@ void Host::start()
 				.module_configs = config_.modules,
 				.access = config_.access,
 				.isolation = config_.isolation,
-				.isolated_starter =
-					isolation::make_process_starter(config_.isolation.worker_executable),
+				.isolated_starter = isolation::make_process_starter(config_.isolation.worker_executable,
+		                                                                    config_.isolation.worker_cgroup),
 			},
 			running_->server->modules());
 		load_plugins();

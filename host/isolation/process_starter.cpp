@@ -13,11 +13,14 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <mutex>
+#include <optional>
 #include <sys/mman.h>
 #include <unistd.h>
 
 namespace drpc::host::isolation {
 namespace {
+
+constexpr std::string_view log_component = "isolation";
 
 /// The plugin as the worker gets it. Mapping goes through
 /// /proc/self/fd/<fd>, which reopens the file and checks its mode: a worker
@@ -60,7 +63,10 @@ drpc::UniqueFd plugin_fd_for(const IsolatedPlugin &plugin)
 
 class ProcessStarter final : public IsolatedStarter {
 public:
-	explicit ProcessStarter(std::filesystem::path executable) : executable_(std::move(executable)) {}
+	ProcessStarter(std::filesystem::path executable, WorkerCgroupChoice cgroups)
+		: executable_(std::move(executable)), cgroup_choice_(std::move(cgroups))
+	{
+	}
 
 	std::shared_ptr<HostedModule> start(IsolatedPlugin plugin) override
 	{
@@ -88,7 +94,10 @@ public:
 			// SO_PEERCRED names whoever called listen(): the host itself,
 		        // which bound the socket before handing it down.
 			.worker_uid = ::geteuid(),
+			.cgroup = nullptr, // set below when the module has a memory limit
 		};
+		if (settings.memory_limit_bytes)
+			plan.cgroup = cgroup_for(plugin, *settings.memory_limit_bytes);
 		auto worker = std::make_shared<SupervisedWorker>(monitor(), std::move(plan));
 		worker->start(worker_start_timeout);
 		auto module = std::make_shared<RemoteModule>(RemoteParts{
@@ -105,6 +114,53 @@ public:
 	}
 
 private:
+	/// The generation's own cgroup with memory.max, or null where the host
+	/// may not make one (auto) or must not (off). Throws when the configured
+	/// directory is unusable or the cgroup cannot be made: the load fails.
+	std::shared_ptr<worker::WorkerCgroup> cgroup_for(const IsolatedPlugin &plugin, uint64_t memory_limit)
+	{
+		const worker::CgroupSupport &support = cgroups();
+		if (!support) {
+			if (cgroup_choice_.mode == WorkerCgroupChoice::Mode::directory)
+				throw drpc::Error("plugins.worker_cgroup " + cgroup_choice_.directory.string() + ": " +
+				                  support.unavailable);
+			return nullptr;
+		}
+		// Per generation: during a reload the old and the new worker each
+		// have their own limit.
+		return std::make_shared<worker::WorkerCgroup>(
+			support, std::string(plugin.info.name) + "." + std::to_string(plugin.generation), memory_limit);
+	}
+
+	/// Found or checked once, with the first worker that has a memory limit:
+	/// "auto" may move the host into a leaf of its cgroup.
+	const worker::CgroupSupport &cgroups()
+	{
+		const std::lock_guard lock(mutex_);
+		if (cgroups_)
+			return *cgroups_;
+		switch (cgroup_choice_.mode) {
+		case WorkerCgroupChoice::Mode::automatic:
+			cgroups_ = worker::prepare_worker_cgroups();
+			break;
+		case WorkerCgroupChoice::Mode::directory:
+			cgroups_ = worker::adopt_worker_cgroups(cgroup_choice_.directory);
+			break;
+		case WorkerCgroupChoice::Mode::off:
+			cgroups_ = worker::CgroupSupport{{}, "off (plugins.worker_cgroup)"};
+			break;
+		}
+		if (*cgroups_)
+			drpc::log::info(log_component, "memory_limit_bytes: RLIMIT_DATA and a cgroup v2 memory.max per "
+			                               "worker, under " +
+			                                       cgroups_->directory.string());
+		else if (cgroup_choice_.mode != WorkerCgroupChoice::Mode::directory)
+			drpc::log::warn(log_component,
+			                "memory_limit_bytes: RLIMIT_DATA only, no cgroup v2 memory.max: " +
+			                        cgroups_->unavailable);
+		return *cgroups_;
+	}
+
 	/// Made with the first worker: a host without isolated modules has no
 	/// monitor thread. Lives as long as the starter, so as the workers.
 	WorkerMonitor &monitor()
@@ -116,15 +172,17 @@ private:
 	}
 
 	const std::filesystem::path executable_;
+	const WorkerCgroupChoice cgroup_choice_;
 	std::mutex mutex_;
-	std::unique_ptr<WorkerMonitor> monitor_; // guarded by mutex_
+	std::optional<worker::CgroupSupport> cgroups_; // guarded by mutex_
+	std::unique_ptr<WorkerMonitor> monitor_;       // guarded by mutex_
 };
 
 } // namespace
 
-std::shared_ptr<IsolatedStarter> make_process_starter(std::filesystem::path executable)
+std::shared_ptr<IsolatedStarter> make_process_starter(std::filesystem::path executable, WorkerCgroupChoice cgroups)
 {
-	return std::make_shared<ProcessStarter>(std::move(executable));
+	return std::make_shared<ProcessStarter>(std::move(executable), std::move(cgroups));
 }
 
 } // namespace drpc::host::isolation

@@ -14,8 +14,10 @@ namespace drpc::host::isolation {
 /// How long a new worker has to load its plugin and say it is ready.
 inline constexpr std::chrono::milliseconds worker_start_timeout{10000};
 
-/// Starts workers running `executable` (drpc-host, in its worker mode).
-/// Throws drpc::SystemError when the monitor thread cannot be made.
-[[nodiscard]] std::shared_ptr<IsolatedStarter> make_process_starter(std::filesystem::path executable);
+/// Starts workers running `executable` (drpc-host, in its worker mode),
+/// those with memory_limit_bytes in a cgroup as `cgroups` says (found or
+/// checked with the first of them).
+[[nodiscard]] std::shared_ptr<IsolatedStarter> make_process_starter(std::filesystem::path executable,
+                                                                    WorkerCgroupChoice cgroups);
 
 } // namespace drpc::host::isolation

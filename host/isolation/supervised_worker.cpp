@@ -67,6 +67,11 @@ void SupervisedWorker::stop() noexcept
 				(void)process_->stop(SIGTERM, stop_grace);
 				release_process();
 			}
+			if (plan_.cgroup) {
+				if (const std::string failed = plan_.cgroup->remove(); !failed.empty())
+					drpc::log::warn(log_component,
+					                "the cgroup of " + plan_.label + " stays behind: " + failed);
+			}
 		});
 	} catch (const std::exception &e) {
 		drpc::log::error(log_component, "stopping the worker of " + plan_.label + ": " + e.what());
@@ -128,6 +133,12 @@ void SupervisedWorker::launch()
 	try {
 		region.emplace(SharedRegion::create(plan_.args.name));
 		spawn.region_fd = region->fd();
+		drpc::UniqueFd cgroup_procs;
+		if (plan_.cgroup) {
+			cgroup_procs = plan_.cgroup->open_procs();
+			spawn.cgroup_procs_fd = cgroup_procs.get();
+			spawn.cgroup_procs_path = (plan_.cgroup->directory() / "cgroup.procs").string();
+		}
 		process_ = WorkerProcess::spawn(spawn);
 		region->close_fd();
 	} catch (const std::exception &e) {
@@ -257,6 +268,13 @@ void SupervisedWorker::on_exit()
 	std::string cause = ended ? describe_exit(*ended) : "ended";
 	if (!kill_reason_.empty())
 		cause += " (" + kill_reason_ + ")";
+	if (plan_.cgroup) {
+		const uint64_t oom_kills = plan_.cgroup->oom_kills();
+		if (oom_kills > oom_kills_seen_ && kill_reason_.empty())
+			cause += " (by the kernel: over memory_limit_bytes, the memory.max of " +
+			         plan_.cgroup->directory().string() + ")";
+		oom_kills_seen_ = oom_kills;
+	}
 	release_process();
 
 	const std::lock_guard lock(mutex_);

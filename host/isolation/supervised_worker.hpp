@@ -16,6 +16,7 @@
 
 #include <drpc/log.hpp>
 #include <drpc/unique_fd.hpp>
+#include <worker_cgroup.hpp>
 
 #include <chrono>
 #include <condition_variable>
@@ -34,6 +35,9 @@ struct WorkerPlan {
 	std::filesystem::path socket_dir; ///< the host's private runtime directory
 	std::string label;                ///< "module 4900 (fault_segv 1.0.0)", for log lines
 	uid_t worker_uid = 0;             ///< who listens on the socket (the host), checked by every connection
+	/// The generation's cgroup v2 with memory.max (null: none): every worker
+	/// of it joins before exec; removed once the last one is gone.
+	std::shared_ptr<worker::WorkerCgroup> cgroup;
 };
 
 class SupervisedWorker : public std::enable_shared_from_this<SupervisedWorker> {
@@ -94,7 +98,8 @@ private:
 	RestartPolicy policy_;
 	uint64_t restart_timer_ = 0;
 	uint64_t serial_ = 0;
-	bool served_ = false; ///< some worker of this generation has served
+	uint64_t oom_kills_seen_ = 0; ///< the cgroup's oom_kill count at the last death
+	bool served_ = false;         ///< some worker of this generation has served
 	drpc::log::RateLimit output_limit_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <drpc/error.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -80,10 +81,58 @@ Pipe make_pipe(const char *what)
 	return {drpc::UniqueFd(fds[0]), drpc::UniqueFd(fds[1])};
 }
 
+/// The decimal digits of `value` at the end of `buffer`; async-signal-safe.
+char *format_decimal(char *end, unsigned long value) noexcept
+{
+	*--end = '\0';
+	do {
+		*--end = static_cast<char>('0' + value % 10);
+		value /= 10;
+	} while (value != 0);
+	return end;
+}
+
+/// What the child needs to join its cgroup, made before fork.
+struct CgroupJoin {
+	int procs_fd = -1;
+	/// "error joining its cgroup: <path>: errno ", the child adds the number.
+	std::string failure;
+};
+
+/// In the child: moves itself into its cgroup, or says why not on the status
+/// pipe and exits. Async-signal-safe.
+void join_cgroup(const CgroupJoin &join, int status_fd) noexcept
+{
+	if (join.procs_fd < 0)
+		return;
+	char digits[24];
+	const char *pid = format_decimal(digits + sizeof(digits), static_cast<unsigned long>(::getpid()));
+	const size_t length = static_cast<size_t>(digits + sizeof(digits) - 1 - pid);
+	ssize_t put;
+	do
+		put = ::write(join.procs_fd, pid, length);
+	while (put < 0 && errno == EINTR);
+	if (put == static_cast<ssize_t>(length))
+		return;
+	const int error = put < 0 ? errno : EIO;
+	// One write of one line, under PIPE_BUF: the host reads it whole.
+	char line[512];
+	const size_t prefix = std::min(join.failure.size(), sizeof(line) - sizeof(digits) - 1);
+	std::memcpy(line, join.failure.data(), prefix);
+	const char *number = format_decimal(digits + sizeof(digits), static_cast<unsigned long>(error));
+	const size_t number_length = static_cast<size_t>(digits + sizeof(digits) - 1 - number);
+	std::memcpy(line + prefix, number, number_length);
+	line[prefix + number_length] = '\n';
+	while (::write(status_fd, line, prefix + number_length + 1) < 0 && errno == EINTR) {
+	}
+	::_exit(126);
+}
+
 /// In the child between fork and exec: async-signal-safe calls only.
 [[noreturn]] void exec_child(const char *executable, char *const argv[], const int (&from)[6], int null_fd,
-                             int output_fd) noexcept
+                             int output_fd, const CgroupJoin &cgroup) noexcept
 {
+	join_cgroup(cgroup, from[2]);
 	// First out of the way of 3..7 (a source may sit on a target), then
 	// into place; dup2 leaves the copies without FD_CLOEXEC.
 	int moved[6];
@@ -132,12 +181,16 @@ std::unique_ptr<WorkerProcess> WorkerProcess::spawn(const WorkerSpawn &spawn)
 	argv.push_back(nullptr);
 	const int from[6] = {spawn.plugin_fd, listener.get(),  status.write.get(),
 	                     config.get(),    spawn.region_fd, output.write.get()};
+	const CgroupJoin cgroup{
+		.procs_fd = spawn.cgroup_procs_fd,
+		.failure = "error joining its cgroup: writing its pid to " + spawn.cgroup_procs_path + ": errno ",
+	};
 
 	const pid_t pid = ::fork();
 	if (pid < 0)
 		throw drpc::SystemError("worker " + spawn.args.name + ": fork", errno);
 	if (pid == 0)
-		exec_child(executable.c_str(), argv.data(), from, null_fd.get(), output.write.get());
+		exec_child(executable.c_str(), argv.data(), from, null_fd.get(), output.write.get(), cgroup);
 
 	worker->pid_ = pid;
 	worker->pidfd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));

@@ -90,6 +90,53 @@ bool has_word(const std::string &text, const std::string &word)
 	return false;
 }
 
+/// Why `directory` cannot hold worker cgroups (memory controller, write
+/// access), or "".
+std::string check_directory(const fs::path &directory)
+{
+	const auto controllers = read_file(directory / "cgroup.controllers");
+	if (!controllers)
+		return "cannot read " + (directory / "cgroup.controllers").string();
+	if (!has_word(*controllers, "memory"))
+		return "the memory controller is not offered to " + directory.string() + " (cgroup.controllers: \"" +
+		       controllers->substr(0, controllers->find_last_not_of(" \n") + 1) +
+		       "\"; it may be bound to a cgroup v1 hierarchy)";
+	if (access((directory / "cgroup.subtree_control").c_str(), W_OK) != 0 || access(directory.c_str(), W_OK) != 0)
+		return directory.string() + " is not delegated to this process (not writable: " + errno_text(errno) +
+		       ")";
+	return {};
+}
+
+/// The no-internal-process rule: a process in `directory` other than
+/// `self` (0: none allowed), described; or "".
+std::string other_process(const fs::path &directory, pid_t self)
+{
+	const auto procs = read_file(directory / "cgroup.procs");
+	if (!procs)
+		return "cannot read " + (directory / "cgroup.procs").string();
+	std::istringstream pids(*procs);
+	pid_t pid = 0;
+	while (pids >> pid) {
+		if (pid != self)
+			return directory.string() + " also holds process " + std::to_string(pid) +
+			       ", and the no-internal-process rule forbids limiting its children while it does: " +
+			       (self != 0 ? "run the host in a cgroup of its own (systemd Delegate=yes)"
+			                  : "give the host an empty cgroup");
+	}
+	return {};
+}
+
+/// Hands the memory controller to the children of `directory`; "" or what failed.
+std::string enable_memory(const fs::path &directory)
+{
+	if (has_word(read_file(directory / "cgroup.subtree_control").value_or(""), "memory"))
+		return {};
+	if (const int error = write_file(directory / "cgroup.subtree_control", "+memory"); error != 0)
+		return "enabling +memory in " + (directory / "cgroup.subtree_control").string() + ": " +
+		       errno_text(error);
+	return {};
+}
+
 CgroupSupport unavailable(const std::string &why) { return {{}, "unavailable: " + why}; }
 
 } // namespace
@@ -112,44 +159,36 @@ CgroupSupport prepare_worker_cgroups(const CgroupSources &sources) noexcept
 		fs::path directory = below.empty() ? *mount : *mount / below;
 		if (directory.filename() == host_leaf)
 			directory = directory.parent_path(); // moved there by an earlier call
-		const auto controllers = read_file(directory / "cgroup.controllers");
-		if (!controllers)
-			return unavailable("cannot read " + (directory / "cgroup.controllers").string());
-		if (!has_word(*controllers, "memory"))
-			return unavailable("the memory controller is not offered to " + directory.string() +
-			                   " (cgroup.controllers: \"" +
-			                   controllers->substr(0, controllers->find_last_not_of(" \n") + 1) +
-			                   "\"; it may be bound to a cgroup v1 hierarchy)");
-		if (access((directory / "cgroup.subtree_control").c_str(), W_OK) != 0 ||
-		    access(directory.c_str(), W_OK) != 0)
-			return unavailable(directory.string() + " is not delegated to this process (not writable: " +
-			                   errno_text(errno) + ")");
-
+		if (const std::string refused = check_directory(directory); !refused.empty())
+			return unavailable(refused);
 		const pid_t self = sources.self != 0 ? sources.self : getpid();
-		const auto procs = read_file(directory / "cgroup.procs");
-		if (!procs)
-			return unavailable("cannot read " + (directory / "cgroup.procs").string());
-		std::istringstream pids(*procs);
-		pid_t pid = 0;
-		while (pids >> pid) {
-			if (pid != self)
-				return unavailable(
-					directory.string() + " also holds process " + std::to_string(pid) +
-					", and the no-internal-process rule forbids limiting its children while it "
-					"does: run the host in a cgroup of its own (systemd Delegate=yes)");
-		}
+		if (const std::string other = other_process(directory, self); !other.empty())
+			return unavailable(other);
 		const fs::path leaf = directory / host_leaf;
 		if (mkdir(leaf.c_str(), 0755) != 0 && errno != EEXIST)
 			return unavailable("mkdir " + leaf.string() + ": " + errno_text(errno));
 		if (const int error = write_file(leaf / "cgroup.procs", std::to_string(self)); error != 0)
 			return unavailable("moving the host into " + (leaf / "cgroup.procs").string() + ": " +
 			                   errno_text(error));
-		if (!has_word(read_file(directory / "cgroup.subtree_control").value_or(""), "memory")) {
-			if (const int error = write_file(directory / "cgroup.subtree_control", "+memory"); error != 0)
-				return unavailable("enabling +memory in " +
-				                   (directory / "cgroup.subtree_control").string() + ": " +
-				                   errno_text(error));
-		}
+		if (const std::string failed = enable_memory(directory); !failed.empty())
+			return unavailable(failed);
+		return {directory, {}};
+	} catch (const std::exception &e) {
+		return unavailable(e.what());
+	}
+}
+
+CgroupSupport adopt_worker_cgroups(const std::filesystem::path &directory) noexcept
+{
+	try {
+		if (!directory.is_absolute())
+			return unavailable(directory.string() + " is not an absolute path");
+		if (const std::string refused = check_directory(directory); !refused.empty())
+			return unavailable(refused);
+		if (const std::string other = other_process(directory, 0); !other.empty())
+			return unavailable(other);
+		if (const std::string failed = enable_memory(directory); !failed.empty())
+			return unavailable(failed);
 		return {directory, {}};
 	} catch (const std::exception &e) {
 		return unavailable(e.what());
@@ -185,6 +224,15 @@ void WorkerCgroup::add(pid_t pid) const
 		throw std::system_error(error, std::generic_category(),
 		                        "worker cgroup: moving pid " + std::to_string(pid) + " into " +
 		                                (directory_ / "cgroup.procs").string());
+}
+
+drpc::UniqueFd WorkerCgroup::open_procs() const
+{
+	const fs::path procs = directory_ / "cgroup.procs";
+	drpc::UniqueFd fd(open(procs.c_str(), O_WRONLY | O_CLOEXEC));
+	if (!fd.valid())
+		throw std::system_error(errno, std::generic_category(), "worker cgroup: opening " + procs.string());
+	return fd;
 }
 
 uint64_t WorkerCgroup::oom_kills() const noexcept

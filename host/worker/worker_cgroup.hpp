@@ -5,6 +5,8 @@
 /// memory.max.
 #pragma once
 
+#include <drpc/unique_fd.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -53,6 +55,16 @@ struct CgroupSupport {
  */
 [[nodiscard]] CgroupSupport prepare_worker_cgroups(const CgroupSources &sources = {}) noexcept;
 
+/**
+ * Makes `directory`, a cgroup v2 directory given to the host
+ * (plugins.worker_cgroup: e.g. one an administrator made and chowned to the
+ * host's user), usable for worker cgroups, or says why it cannot: it must
+ * offer the memory controller, be writable, and hold no process itself (the
+ * no-internal-process rule). Enables +memory for its children. Never throws;
+ * moves nobody.
+ */
+[[nodiscard]] CgroupSupport adopt_worker_cgroups(const std::filesystem::path &directory) noexcept;
+
 /// One worker's cgroup, "worker-<name>" under CgroupSupport::directory.
 /// Owns the directory: remove() (or the destructor) deletes it.
 class WorkerCgroup {
@@ -67,10 +79,13 @@ public:
 	/// remove(), its error ignored (the directory stays behind, reused next time).
 	~WorkerCgroup();
 
-	/// Moves process `pid` (all its threads) into this cgroup: the host calls
-	/// it for a worker right after fork, before the worker loads a plugin.
+	/// Moves process `pid` (all its threads) into this cgroup.
 	/// Throws std::system_error naming cgroup.procs.
 	void add(pid_t pid) const;
+	/// Its cgroup.procs, opened for writing, for a child that moves itself
+	/// in between fork and exec (so it is in before it maps a plugin).
+	/// Throws std::system_error naming the file.
+	[[nodiscard]] drpc::UniqueFd open_procs() const;
 
 	/// How many times the kernel's OOM killer killed a process of this cgroup
 	/// for memory.max (memory.events "oom_kill"); 0 when unreadable. Lets the

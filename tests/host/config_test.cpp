@@ -125,6 +125,21 @@ TEST_CASE("config: isolation keys are the host's, not the plugin's")
 	CHECK(config.modules.at("kv") == R"({"max_keys":5})");
 }
 
+TEST_CASE("config: plugins.worker_cgroup")
+{
+	using Mode = drpc::host::WorkerCgroupChoice::Mode;
+	CHECK(parse_config("{}", "/etc/drpc").isolation.worker_cgroup.mode == Mode::automatic);
+	CHECK(parse_config(R"({"plugins": {"worker_cgroup": "auto"}})", "/etc/drpc").isolation.worker_cgroup.mode ==
+	      Mode::automatic);
+	CHECK(parse_config(R"({"plugins": {"worker_cgroup": "off"}})", "/etc/drpc").isolation.worker_cgroup.mode ==
+	      Mode::off);
+	const auto directory =
+		parse_config(R"({"plugins": {"worker_cgroup": "/sys/fs/cgroup/drpc//workers/"}})", "/etc/drpc")
+			.isolation.worker_cgroup;
+	CHECK(directory.mode == Mode::directory);
+	CHECK(directory.directory == "/sys/fs/cgroup/drpc/workers");
+}
+
 TEST_CASE("config: relative paths are resolved against the config's directory")
 {
 	const HostConfig config = parse_config(R"({"socket": {"path": "../x/./s.sock"}})", "/etc/drpc");
@@ -189,6 +204,11 @@ TEST_CASE("config: errors name the key")
 	         "modules.admin.max_keys: unknown key (the built-in admin module takes only \"allow\")"},
 		{"bad isolation", R"({"plugins": {"isolation": "thread"}})",
 	         "plugins.isolation: expected \"in-process\" or \"process\", got \"thread\""},
+		{"relative worker_cgroup", R"({"plugins": {"worker_cgroup": "sys/fs/cgroup/drpc"}})",
+	         "plugins.worker_cgroup: expected \"auto\", \"off\" or the absolute path of a cgroup v2 directory, "
+	         "got \"sys/fs/cgroup/drpc\""},
+		{"worker_cgroup not a string", R"({"plugins": {"worker_cgroup": false}})",
+	         "plugins.worker_cgroup: expected a string"},
 		{"bad module isolation", R"({"modules": {"kv": {"isolation": 1}}})",
 	         "modules.kv.isolation: expected a string"},
 		{"worker limit in-process", R"({"modules": {"kv": {"call_timeout_ms": 100}}})",

@@ -46,7 +46,8 @@ std::filesystem::path fault_plugin(const std::string &name)
 	return std::filesystem::path(DRPC_FAULT_PLUGIN_DIR) / (name + ".so");
 }
 
-IsolatedHost::IsolatedHost(const std::vector<std::filesystem::path> &plugins, const std::string &modules)
+IsolatedHost::IsolatedHost(const std::vector<std::filesystem::path> &plugins, const std::string &modules,
+                           const std::string &plugin_keys)
 	: plugins_(dir_ / "plugins"), socket_(dir_ / "host.sock"), log_(dir_ / "host.log")
 {
 	std::filesystem::create_directory(plugins_);
@@ -59,7 +60,8 @@ IsolatedHost::IsolatedHost(const std::vector<std::filesystem::path> &plugins, co
 	const std::filesystem::path config = dir_ / "host.json";
 	host_test::write_file(config, "{\"socket\": {\"path\": \"" + socket_.string() + "\"}, \"run_directory\": \"" +
 	                                      (dir_ / "run").string() + "\", \"plugins\": {\"directory\": \"" +
-	                                      plugins_.string() + "\"}, \"modules\": " + modules + "}");
+	                                      plugins_.string() + "\"" + plugin_keys + "}, \"modules\": " + modules +
+	                                      "}");
 	process_ =
 		std::make_unique<host_test::HostProcess>(std::vector<std::string>{"--config", config.string()}, log_);
 	if (!process_->wait_for_socket(socket_))

@@ -33,8 +33,10 @@ inline constexpr int32_t echo_id = 1000;
 class IsolatedHost {
 public:
 	/// Installs echo.so and `plugins` (file paths) and runs drpc-host with
-	/// `modules` as the config's "modules" object (JSON text).
-	IsolatedHost(const std::vector<std::filesystem::path> &plugins, const std::string &modules);
+	/// `modules` as the config's "modules" object (JSON text), and
+	/// `plugin_keys` (", \"key\": value" JSON text) added to its "plugins".
+	IsolatedHost(const std::vector<std::filesystem::path> &plugins, const std::string &modules,
+	             const std::string &plugin_keys = "");
 	~IsolatedHost();
 
 	[[nodiscard]] const std::filesystem::path &socket() const noexcept { return socket_; }

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+using drpc::host::worker::adopt_worker_cgroups;
 using drpc::host::worker::CgroupSources;
 using drpc::host::worker::CgroupSupport;
 using drpc::host::worker::prepare_worker_cgroups;
@@ -143,6 +144,35 @@ TEST_CASE("worker cgroup: set up on a delegated tree")
 	SUBCASE("memory.max that cannot be written names the file")
 	{
 		CHECK_THROWS_WITH(WorkerCgroup(support, "missing", 1), doctest::Contains("worker-missing/memory.max"));
+	}
+}
+
+TEST_CASE("worker cgroup: a directory given to the host (plugins.worker_cgroup)")
+{
+	FakeTree tree;
+	const fs::path given = tree.dir / "cgroup" / "given";
+	write(given / "cgroup.controllers", "memory pids\n");
+	write(given / "cgroup.subtree_control", "");
+	write(given / "cgroup.procs", "");
+	SUBCASE("usable: +memory enabled, nobody moved")
+	{
+		const CgroupSupport support = adopt_worker_cgroups(given);
+		REQUIRE_MESSAGE(support, support.unavailable);
+		CHECK(support.directory == given);
+		CHECK(read(given / "cgroup.subtree_control") == "+memory");
+		CHECK(read(tree.service / "cgroup.procs") == "4242\n");
+	}
+	SUBCASE("refused, and why")
+	{
+		CHECK(adopt_worker_cgroups("relative/dir").unavailable ==
+		      "unavailable: relative/dir is not an absolute path");
+		write(given / "cgroup.procs", "77\n");
+		CHECK(adopt_worker_cgroups(given).unavailable.find(given.string() + " also holds process 77") !=
+		      std::string::npos);
+		write(given / "cgroup.controllers", "pids\n");
+		CHECK(adopt_worker_cgroups(given).unavailable.find("the memory controller is not offered") !=
+		      std::string::npos);
+		CHECK(adopt_worker_cgroups(tree.dir / "none").unavailable.find("cannot read") != std::string::npos);
 	}
 }
 

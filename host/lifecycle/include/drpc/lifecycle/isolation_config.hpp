@@ -34,6 +34,24 @@ struct IsolationSettings {
 	bool sandbox = false;
 };
 
+/// plugins.worker_cgroup: where a worker with memory_limit_bytes gets a
+/// cgroup v2 of its own whose memory.max is that limit.
+struct WorkerCgroupChoice {
+	enum class Mode {
+		/// In the host's own cgroup when it is delegated to it and the host
+		/// is alone there (it then moves into a leaf "drpc-host"); otherwise
+		/// RLIMIT_DATA only, said once in the log.
+		automatic,
+		/// RLIMIT_DATA only.
+		off,
+		/// Under `directory`, which must be usable: a worker start fails
+		/// with the reason when it is not.
+		directory,
+	};
+	Mode mode = Mode::automatic;
+	std::filesystem::path directory;
+};
+
 /// The isolation of every module, by name.
 struct IsolationConfig {
 	/// plugins.isolation: for modules that do not say.
@@ -41,6 +59,7 @@ struct IsolationConfig {
 	std::map<std::string, IsolationSettings, std::less<>> modules;
 	/// The program a worker runs: drpc-host itself, in its worker mode.
 	std::filesystem::path worker_executable = "/proc/self/exe";
+	WorkerCgroupChoice worker_cgroup;
 
 	/// The settings of module `name`, its isolation resolved.
 	[[nodiscard]] IsolationSettings for_module(std::string_view name) const;
