@@ -96,7 +96,7 @@ std::string check_directory(const fs::path &directory)
 {
 	const auto controllers = read_file(directory / "cgroup.controllers");
 	if (!controllers)
-		return "cannot read " + (directory / "cgroup.controllers").string();
+		return "cannot read " + (directory / "cgroup.controllers").string() + ": not a cgroup v2 directory";
 	if (!has_word(*controllers, "memory"))
 		return "the memory controller is not offered to " + directory.string() + " (cgroup.controllers: \"" +
 		       controllers->substr(0, controllers->find_last_not_of(" \n") + 1) +
