@@ -133,12 +133,7 @@ void SupervisedWorker::launch()
 	try {
 		region.emplace(SharedRegion::create(plan_.args.name));
 		spawn.region_fd = region->fd();
-		drpc::UniqueFd cgroup_procs;
-		if (plan_.cgroup) {
-			cgroup_procs = plan_.cgroup->open_procs();
-			spawn.cgroup_procs_fd = cgroup_procs.get();
-			spawn.cgroup_procs_path = (plan_.cgroup->directory() / "cgroup.procs").string();
-		}
+		spawn.cgroup = plan_.cgroup.get();
 		process_ = WorkerProcess::spawn(spawn);
 		region->close_fd();
 	} catch (const std::exception &e) {

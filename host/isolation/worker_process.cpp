@@ -94,23 +94,31 @@ char *format_decimal(char *end, unsigned long value) noexcept
 
 /// What the child needs to join its cgroup, made before fork.
 struct CgroupJoin {
-	int procs_fd = -1;
+	drpc::UniqueFd procs;
 	/// "error joining its cgroup: <path>: errno ", the child adds the number.
 	std::string failure;
 };
+
+CgroupJoin prepare_join(const worker::WorkerCgroup *cgroup)
+{
+	if (cgroup == nullptr)
+		return {};
+	return {cgroup->open_procs(), "error joining its cgroup: writing its pid to " +
+	                                      (cgroup->directory() / "cgroup.procs").string() + ": errno "};
+}
 
 /// In the child: moves itself into its cgroup, or says why not on the status
 /// pipe and exits. Async-signal-safe.
 void join_cgroup(const CgroupJoin &join, int status_fd) noexcept
 {
-	if (join.procs_fd < 0)
+	if (!join.procs.valid())
 		return;
 	char digits[24];
 	const char *pid = format_decimal(digits + sizeof(digits), static_cast<unsigned long>(::getpid()));
 	const size_t length = static_cast<size_t>(digits + sizeof(digits) - 1 - pid);
 	ssize_t put;
 	do
-		put = ::write(join.procs_fd, pid, length);
+		put = ::write(join.procs.get(), pid, length);
 	while (put < 0 && errno == EINTR);
 	if (put == static_cast<ssize_t>(length))
 		return;
@@ -181,10 +189,7 @@ std::unique_ptr<WorkerProcess> WorkerProcess::spawn(const WorkerSpawn &spawn)
 	argv.push_back(nullptr);
 	const int from[6] = {spawn.plugin_fd, listener.get(),  status.write.get(),
 	                     config.get(),    spawn.region_fd, output.write.get()};
-	const CgroupJoin cgroup{
-		.procs_fd = spawn.cgroup_procs_fd,
-		.failure = "error joining its cgroup: writing its pid to " + spawn.cgroup_procs_path + ": errno ",
-	};
+	const CgroupJoin cgroup = prepare_join(spawn.cgroup);
 
 	const pid_t pid = ::fork();
 	if (pid < 0)

@@ -7,6 +7,7 @@
 #include "worker_args.hpp"
 
 #include <drpc/unique_fd.hpp>
+#include <worker_cgroup.hpp>
 
 #include <filesystem>
 #include <memory>
@@ -23,12 +24,10 @@ struct WorkerSpawn {
 	WorkerArgs args;
 	int plugin_fd = -1; ///< the private copy, opened read-only
 	int region_fd = -1; ///< the SharedRegion's memfd
-	/// The worker's cgroup.procs, opened for writing (-1: no cgroup): the
-	/// child writes its pid there before exec, so the plugin is loaded
-	/// inside the cgroup's memory.max. `cgroup_procs_path` names it in the
-	/// error the child reports on its status pipe when that fails.
-	int cgroup_procs_fd = -1;
-	std::string cgroup_procs_path = {};
+	/// The worker's cgroup (null: none): the child writes its pid to its
+	/// cgroup.procs before exec, so the plugin is loaded inside its
+	/// memory.max.
+	const worker::WorkerCgroup *cgroup = nullptr;
 	std::string config; ///< modules.<name> as JSON
 	/// Where the worker's listening socket is bound, in the host's private
 	/// runtime directory (which is what keeps everyone else out).
