@@ -2,6 +2,7 @@
 // Forwarding one call to a worker process.
 #include "remote_module.hpp"
 
+#include "call_placement.hpp"
 #include "relay_header.hpp"
 #include "worker_control.hpp"
 #include "worker_description.hpp"
@@ -42,7 +43,9 @@ drpc::Status RemoteModule::handle_call(const drpc::CallContext &context, std::sp
 	}
 	drpc::Status status = drpc::Status::FAILURE;
 	try {
-		WorkerLease lease = worker->take();
+		WorkerLease lease = worker->take(current_cpu());
+		// Held until the answer is in: its wakeups stay on this CPU.
+		const CallerPin pin(lease.home_cpu());
 		// A large body crosses in the slot: one copy here instead of two
 		// through the socket, and the plugin reads it in place.
 		uint32_t body_in_slot = 0;
@@ -56,7 +59,7 @@ drpc::Status RemoteModule::handle_call(const drpc::CallContext &context, std::sp
 				inline_body = {};
 			}
 		}
-		const auto header = encode_relay_header(context, lease.slot.value_or(no_slot), body_in_slot);
+		const auto header = encode_relay_header(context, lease.slot.value_or(no_slot), body_in_slot, pin.cpu());
 		lease.connection->send_msg(
 			drpc::codec::CallView{
 				.module = context.module,

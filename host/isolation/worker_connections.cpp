@@ -1,11 +1,55 @@
 // SPDX-License-Identifier: Apache-2.0
-// The pool of connections to one worker, and its region's slots.
+// The pool of connections to one worker, its home connections, and its
+// region's slots.
 #include "worker_connections.hpp"
 
+#include <algorithm>
+#include <sys/sysinfo.h>
+#include <utility>
+
 namespace drpc::host::isolation {
+namespace {
+
+[[nodiscard]] size_t configured_cpus() noexcept
+{
+	return static_cast<size_t>(std::clamp(::get_nprocs_conf(), 1, CPU_SETSIZE));
+}
+
+} // namespace
+
+WorkerLease::WorkerLease(WorkerLease &&other) noexcept
+	: connection(std::move(other.connection)),
+	  slot(std::exchange(other.slot, std::nullopt)),
+	  home_of_(std::exchange(other.home_of_, nullptr)),
+	  home_cpu_(std::exchange(other.home_cpu_, any_cpu))
+{
+}
+
+WorkerLease &WorkerLease::operator=(WorkerLease &&other) noexcept
+{
+	if (this != &other) {
+		if (home_of_)
+			home_of_->forget_home(home_cpu_);
+		connection = std::move(other.connection);
+		slot = std::exchange(other.slot, std::nullopt);
+		home_of_ = std::exchange(other.home_of_, nullptr);
+		home_cpu_ = std::exchange(other.home_cpu_, any_cpu);
+	}
+	return *this;
+}
+
+WorkerLease::~WorkerLease()
+{
+	if (home_of_)
+		home_of_->forget_home(home_cpu_);
+}
 
 WorkerConnections::WorkerConnections(std::filesystem::path socket, uid_t worker_uid, pid_t pid, SharedRegion region)
-	: socket_(std::move(socket)), worker_uid_(worker_uid), pid_(pid), region_(std::move(region))
+	: socket_(std::move(socket)),
+	  worker_uid_(worker_uid),
+	  pid_(pid),
+	  region_(std::move(region)),
+	  homes_(configured_cpus())
 {
 	// Reserved, so that give_back() never allocates.
 	idle_.reserve(max_idle);
@@ -15,7 +59,7 @@ WorkerConnections::WorkerConnections(std::filesystem::path socket, uid_t worker_
 		free_slots_.push_back(slot - 1);
 }
 
-WorkerLease WorkerConnections::take()
+WorkerLease WorkerConnections::take(int32_t cpu)
 {
 	WorkerLease lease;
 	{
@@ -24,29 +68,31 @@ WorkerLease WorkerConnections::take()
 			lease.slot = free_slots_.back();
 			free_slots_.pop_back();
 		}
-		if (!idle_.empty()) {
+		if (cpu >= 0 && static_cast<size_t>(cpu) < homes_.size() && !homes_[cpu].busy) {
+			Home &home = homes_[cpu];
+			home.busy = true;
+			lease.home_of_ = this;
+			lease.home_cpu_ = cpu;
+			if (home.idle) {
+				lease.connection = std::move(home.idle);
+				return lease;
+			}
+		} else if (!idle_.empty()) {
 			lease.connection = std::move(idle_.back());
 			idle_.pop_back();
 			return lease;
 		}
 	}
-	auto connection = std::make_unique<drpc::ClientConnection>(
-		socket_, drpc::ClientOptions{
-				 // Answers are capped by the host's own limit when they reach the client.
-				 .max_message_bytes = (size_t{1} << 30) + 4096,
-				 .require_server_uid = worker_uid_,
-			 });
 	try {
-		connection->connect();
+		lease.connection = connect();
 	} catch (...) {
 		if (lease.slot) {
 			// Nothing was sent with it: it is as free as before.
 			const std::lock_guard lock(mutex_);
 			free_slots_.push_back(*lease.slot);
 		}
-		throw;
+		throw; // the lease's home, if any, is forgotten with it
 	}
-	lease.connection = std::move(connection);
 	return lease;
 }
 
@@ -55,7 +101,16 @@ void WorkerConnections::give_back(WorkerLease lease) noexcept
 	const std::lock_guard lock(mutex_);
 	if (lease.slot)
 		free_slots_.push_back(*lease.slot);
-	if (lease.connection->is_connected() && idle_.size() < max_idle)
+	const bool usable = lease.connection->is_connected();
+	if (lease.home_of_) {
+		Home &home = homes_[lease.home_cpu_];
+		home.busy = false;
+		if (usable)
+			home.idle = std::move(lease.connection);
+		lease.home_of_ = nullptr;
+		return;
+	}
+	if (usable && idle_.size() < max_idle)
 		idle_.push_back(std::move(lease.connection));
 }
 
@@ -65,6 +120,24 @@ void WorkerConnections::release_free_slots() noexcept
 	const std::lock_guard lock(mutex_);
 	for (const uint32_t slot : free_slots_)
 		region_.release(slot);
+}
+
+void WorkerConnections::forget_home(int32_t cpu) noexcept
+{
+	const std::lock_guard lock(mutex_);
+	homes_[cpu].busy = false;
+}
+
+std::unique_ptr<drpc::ClientConnection> WorkerConnections::connect() const
+{
+	auto connection = std::make_unique<drpc::ClientConnection>(
+		socket_, drpc::ClientOptions{
+				 // Answers are capped by the host's own limit when they reach the client.
+				 .max_message_bytes = (size_t{1} << 30) + 4096,
+				 .require_server_uid = worker_uid_,
+			 });
+	connection->connect();
+	return connection;
 }
 
 } // namespace drpc::host::isolation

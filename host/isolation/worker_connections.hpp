@@ -2,9 +2,12 @@
 /// @file worker_connections.hpp
 /// The host's connections to one worker process: a pool of
 /// drpc::ClientConnection, so that several calls run at once, as in-process,
-/// and the slots of the region it shares with the worker (shared_region.hpp).
+/// one home connection per CPU for calls that run on their caller's CPU
+/// (call_placement.hpp), and the slots of the region it shares with the
+/// worker (shared_region.hpp).
 #pragma once
 
+#include "call_placement.hpp"
 #include "shared_region.hpp"
 
 #include <drpc/client.hpp>
@@ -18,11 +21,29 @@
 
 namespace drpc::host::isolation {
 
-/// What one call to a worker runs on.
-struct WorkerLease {
+class WorkerConnections;
+
+/// What one call to a worker runs on. Must not outlive its WorkerConnections.
+class WorkerLease {
+public:
+	WorkerLease() = default;
+	WorkerLease(WorkerLease &&other) noexcept;
+	WorkerLease &operator=(WorkerLease &&other) noexcept;
+	/// A home connection not given back (its call failed) is forgotten, so
+	/// that its CPU gets a new one.
+	~WorkerLease();
+
+	/// The CPU whose home connection this is, or any_cpu.
+	[[nodiscard]] int32_t home_cpu() const noexcept { return home_cpu_; }
+
 	std::unique_ptr<drpc::ClientConnection> connection;
 	/// A slot of the shared region, held for the call; none when all are taken.
 	std::optional<uint32_t> slot;
+
+private:
+	friend class WorkerConnections;
+	WorkerConnections *home_of_ = nullptr;
+	int32_t home_cpu_ = any_cpu;
 };
 
 class WorkerConnections {
@@ -31,9 +52,10 @@ public:
 	/// `worker_uid`: the host, which bound it, so nobody else did.
 	WorkerConnections(std::filesystem::path socket, uid_t worker_uid, pid_t pid, SharedRegion region);
 
-	/// An idle connection, or a new one, and a free slot if there is one.
-	/// Throws what connect() throws.
-	[[nodiscard]] WorkerLease take();
+	/// The home connection of `cpu` when no call holds it (home_cpu() then
+	/// says so), else an idle connection, or a new one; and a free slot if
+	/// there is one. Throws what connect() throws.
+	[[nodiscard]] WorkerLease take(int32_t cpu = any_cpu);
 	/// Keeps the connection, when it is still usable, and the slot for the
 	/// next call. Only for a call that ended with an answer: a slot whose
 	/// call failed may still be written by the worker, so it is not reused.
@@ -50,6 +72,15 @@ public:
 	static constexpr size_t max_idle = 64;
 
 private:
+	friend class WorkerLease;
+	/// One CPU's home connection: idle, held by a call (busy), or not made yet.
+	struct Home {
+		std::unique_ptr<drpc::ClientConnection> idle;
+		bool busy = false;
+	};
+	void forget_home(int32_t cpu) noexcept;
+	[[nodiscard]] std::unique_ptr<drpc::ClientConnection> connect() const;
+
 	const std::filesystem::path socket_;
 	const uid_t worker_uid_;
 	const pid_t pid_;
@@ -57,6 +88,7 @@ private:
 	std::mutex mutex_;
 	std::vector<std::unique_ptr<drpc::ClientConnection>> idle_; // guarded by mutex_
 	std::vector<uint32_t> free_slots_;                          // guarded by mutex_
+	std::vector<Home> homes_;                                   // guarded by mutex_; by CPU
 };
 
 } // namespace drpc::host::isolation

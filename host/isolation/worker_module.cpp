@@ -36,6 +36,7 @@ drpc::Status WorkerModule::handle_call(const drpc::CallContext &context, std::sp
 		drpc::log::warn(refusals_, log_component, "refused a call without a relay header");
 		return drpc::Status::FAILURE;
 	}
+	placement_.run_here(header->cpu);
 	std::span<uint8_t> answer_area;
 	if (header->slot != no_slot) {
 		if (header->slot >= SharedRegion::slot_count || header->body_in_slot > SharedRegion::area_bytes ||

@@ -4,6 +4,7 @@
 /// answering the host only and giving the plugin the host's caller.
 #pragma once
 
+#include "call_placement.hpp"
 #include "shared_region.hpp"
 
 #include "../lifecycle/hosted_module.hpp"
@@ -20,7 +21,8 @@ class WorkerModule final : public drpc::Module {
 public:
 	/// Answers calls from `host_uid` only, whose bodies start with a
 	/// RelayHeader (relay_header.hpp); large bodies and answers cross in
-	/// `region`, shared with the host.
+	/// `region`, shared with the host. Each call runs on the CPU its header
+	/// names (call_placement.hpp).
 	WorkerModule(std::shared_ptr<HostedModule> plugin, uid_t host_uid, std::shared_ptr<const SharedRegion> region);
 
 	[[nodiscard]] int32_t id() const noexcept override { return plugin_->id(); }
@@ -32,6 +34,7 @@ private:
 	std::shared_ptr<HostedModule> plugin_;
 	const uid_t host_uid_;
 	const std::shared_ptr<const SharedRegion> region_;
+	const ThreadPlacement placement_;
 	drpc::log::RateLimit refusals_{"calls refused by a worker"};
 };
 

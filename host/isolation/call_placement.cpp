@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+// Running a relayed call on its caller's CPU.
+#include "call_placement.hpp"
+
+namespace drpc::host::isolation {
+namespace {
+
+[[nodiscard]] bool usable(int32_t cpu) noexcept { return cpu >= 0 && cpu < CPU_SETSIZE; }
+
+[[nodiscard]] cpu_set_t only(int32_t cpu) noexcept
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return set;
+}
+
+/// No thread has been placed yet: its CPUs are whatever it inherited.
+constexpr int32_t unplaced = -2;
+
+} // namespace
+
+int32_t current_cpu() noexcept
+{
+	const int cpu = ::sched_getcpu();
+	return usable(cpu) ? cpu : any_cpu;
+}
+
+CallerPin::CallerPin(int32_t cpu) noexcept
+{
+	if (!usable(cpu) || ::sched_getaffinity(0, sizeof(saved_), &saved_) != 0 || !CPU_ISSET(cpu, &saved_))
+		return;
+	const cpu_set_t target = only(cpu);
+	if (::sched_setaffinity(0, sizeof(target), &target) == 0)
+		cpu_ = cpu;
+}
+
+CallerPin::~CallerPin()
+{
+	if (cpu_ != any_cpu)
+		(void)::sched_setaffinity(0, sizeof(saved_), &saved_);
+}
+
+ThreadPlacement::ThreadPlacement() noexcept
+{
+	cpu_set_t own;
+	if (::sched_getaffinity(0, sizeof(own), &own) == 0)
+		own_ = own;
+}
+
+void ThreadPlacement::run_here(int32_t cpu) const noexcept
+{
+	// Per thread, what it was last asked for: a thread a pinned one spawned
+	// inherits its pin, so each thread's first call sets its CPUs anyway.
+	thread_local int32_t placed = unplaced;
+	if (!own_ || cpu == placed)
+		return;
+	const cpu_set_t target = usable(cpu) && CPU_ISSET(cpu, &*own_) ? only(cpu) : *own_;
+	if (::sched_setaffinity(0, sizeof(target), &target) == 0)
+		placed = cpu;
+}
+
+} // namespace drpc::host::isolation

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file call_placement.hpp
+/// Where a call to an isolated module runs: on the CPU of the host thread
+/// that relays it, when that CPU's home connection (worker_connections.hpp)
+/// is free. A relayed call is two synchronous hops; with the host thread and
+/// the worker thread on one CPU each hop is a local wakeup instead of a
+/// cross-CPU interrupt, which is most of what a small call costs (measured in
+/// `drpc-bench --isolation`). One such call per CPU at a time: the others run
+/// where the scheduler puts them, so a CPU-heavy plugin is never crowded onto
+/// one CPU.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <sched.h>
+
+namespace drpc::host::isolation {
+
+/// RelayHeader::cpu of a call that may run on any CPU.
+inline constexpr int32_t any_cpu = -1;
+
+/// The CPU the calling thread runs on now, or any_cpu when unknown.
+[[nodiscard]] int32_t current_cpu() noexcept;
+
+/// Host side: keeps the calling thread on `cpu` for its lifetime, then gives
+/// the thread back the CPUs it had. Does nothing for any_cpu, or for a CPU
+/// the thread may not use.
+class CallerPin {
+public:
+	explicit CallerPin(int32_t cpu) noexcept;
+	~CallerPin();
+	CallerPin(const CallerPin &) = delete;
+	CallerPin &operator=(const CallerPin &) = delete;
+
+	/// The CPU the thread is held on, or any_cpu when it is not.
+	[[nodiscard]] int32_t cpu() const noexcept { return cpu_; }
+
+private:
+	int32_t cpu_ = any_cpu;
+	cpu_set_t saved_{};
+};
+
+/// Worker side: puts each thread that serves a call on the CPU the host asked
+/// for, or back on the worker's own CPUs for any_cpu. A thread keeps its
+/// place between calls, so that a connection's thread is moved once, not per
+/// call. One per process: the place a thread has is remembered per thread.
+class ThreadPlacement {
+public:
+	/// Takes the calling thread's CPUs as the worker's own.
+	ThreadPlacement() noexcept;
+
+	/// Puts the calling thread on `cpu` if it is one of the worker's own,
+	/// otherwise on all of them.
+	void run_here(int32_t cpu) const noexcept;
+
+private:
+	std::optional<cpu_set_t> own_;
+};
+
+} // namespace drpc::host::isolation

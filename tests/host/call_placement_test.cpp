@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+// Running a relayed call on its caller's CPU: the host thread is held on its
+// CPU for the call and given its CPUs back, a worker thread goes where the
+// header says (or back to the worker's CPUs), and each CPU has one home
+// connection, lost with a failed call and made anew.
+#include "host_support.hpp"
+
+#include <isolation/call_placement.hpp>
+#include <isolation/worker_connections.hpp>
+
+#include <drpc/server.hpp>
+
+#include <doctest/doctest.h>
+
+#include <sched.h>
+#include <thread>
+#include <unistd.h>
+
+using drpc::host::isolation::any_cpu;
+using drpc::host::isolation::CallerPin;
+using drpc::host::isolation::current_cpu;
+using drpc::host::isolation::SharedRegion;
+using drpc::host::isolation::ThreadPlacement;
+using drpc::host::isolation::WorkerConnections;
+using drpc::host::isolation::WorkerLease;
+
+namespace {
+
+cpu_set_t cpus_of_this_thread()
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	REQUIRE(::sched_getaffinity(0, sizeof(set), &set) == 0);
+	return set;
+}
+
+cpu_set_t only(int32_t cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return set;
+}
+
+bool same(const cpu_set_t &a, const cpu_set_t &b) { return CPU_EQUAL(&a, &b) != 0; }
+
+/// A CPU this thread may not run on (there is one below CPU_SETSIZE on any
+/// machine this runs on).
+int32_t cpu_outside(const cpu_set_t &set)
+{
+	for (int32_t cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+		if (!CPU_ISSET(cpu, &set))
+			return cpu;
+	FAIL("every CPU is allowed");
+	return any_cpu;
+}
+
+} // namespace
+
+TEST_CASE("call placement: the relaying thread is held on its CPU for the call, then given its CPUs back")
+{
+	const cpu_set_t before = cpus_of_this_thread();
+	const int32_t cpu = current_cpu();
+	REQUIRE(cpu != any_cpu);
+	{
+		const CallerPin pin(cpu);
+		CHECK(pin.cpu() == cpu);
+		CHECK(same(cpus_of_this_thread(), only(cpu)));
+		CHECK(::sched_getcpu() == cpu);
+	}
+	CHECK(same(cpus_of_this_thread(), before));
+
+	SUBCASE("nothing asked, nothing held")
+	{
+		const CallerPin pin(any_cpu);
+		CHECK(pin.cpu() == any_cpu);
+		CHECK(same(cpus_of_this_thread(), before));
+	}
+	SUBCASE("a CPU the thread may not use, or none at all, is not taken")
+	{
+		for (const int32_t refused : {cpu_outside(before), int32_t{CPU_SETSIZE}, int32_t{-7}}) {
+			const CallerPin pin(refused);
+			CHECK(pin.cpu() == any_cpu);
+			CHECK(same(cpus_of_this_thread(), before));
+		}
+	}
+}
+
+TEST_CASE("call placement: a worker thread runs where the header says, or on the worker's own CPUs")
+{
+	const cpu_set_t own = cpus_of_this_thread();
+	const int32_t cpu = current_cpu();
+	REQUIRE(cpu != any_cpu);
+	const ThreadPlacement placement;
+
+	cpu_set_t asked{}, anywhere{}, refused{}, inherited{};
+	std::thread([&] {
+		placement.run_here(cpu);
+		asked = cpus_of_this_thread();
+		placement.run_here(any_cpu);
+		anywhere = cpus_of_this_thread();
+		placement.run_here(cpu_outside(own));
+		refused = cpus_of_this_thread();
+		// A thread started by a placed one inherits its pin: its first
+		// call puts it where that call asks, whatever it remembers.
+		placement.run_here(cpu);
+		std::thread([&] {
+			placement.run_here(any_cpu);
+			inherited = cpus_of_this_thread();
+		}).join();
+	}).join();
+	CHECK(same(asked, only(cpu)));
+	CHECK(same(anywhere, own));
+	CHECK(same(refused, own));
+	CHECK(same(inherited, own));
+}
+
+TEST_CASE("worker connections: one home connection per CPU, kept for the next call there, made anew when lost")
+{
+	host_test::TempDir dir;
+	const std::filesystem::path socket = dir.path() / "worker.sock";
+	drpc::DomainSocketServer server{socket, 0600};
+	server.start();
+	WorkerConnections connections(socket, ::getuid(), ::getpid(), SharedRegion::create("placement-test"));
+
+	WorkerLease home = connections.take(0);
+	CHECK(home.home_cpu() == 0);
+	REQUIRE(home.connection);
+	const drpc::ClientConnection *home_connection = home.connection.get();
+
+	// Held by a call: the next caller on that CPU gets a pooled connection.
+	WorkerLease pooled = connections.take(0);
+	CHECK(pooled.home_cpu() == any_cpu);
+	REQUIRE(pooled.connection);
+	CHECK(connections.take(any_cpu).home_cpu() == any_cpu);
+	CHECK(connections.take(CPU_SETSIZE).home_cpu() == any_cpu);
+
+	connections.give_back(std::move(pooled));
+	connections.give_back(std::move(home));
+	WorkerLease again = connections.take(0);
+	CHECK(again.home_cpu() == 0);
+	CHECK(again.connection.get() == home_connection);
+
+	// Its call failed (never given back): the CPU gets a new home connection.
+	{
+		const WorkerLease lost = std::move(again);
+	}
+	WorkerLease fresh = connections.take(0);
+	CHECK(fresh.home_cpu() == 0);
+	REQUIRE(fresh.connection);
+	connections.give_back(std::move(fresh));
+	server.shutdown();
+}
