@@ -77,7 +77,9 @@ WorkerLease WorkerConnections::take(int32_t cpu)
 				lease.connection = std::move(home.idle);
 				return lease;
 			}
-		} else if (!idle_.empty()) {
+		}
+		// A CPU without a home connection yet makes an idle one its home.
+		if (!idle_.empty()) {
 			lease.connection = std::move(idle_.back());
 			idle_.pop_back();
 			return lease;

@@ -53,8 +53,9 @@ public:
 	WorkerConnections(std::filesystem::path socket, uid_t worker_uid, pid_t pid, SharedRegion region);
 
 	/// The home connection of `cpu` when no call holds it (home_cpu() then
-	/// says so), else an idle connection, or a new one; and a free slot if
-	/// there is one. Throws what connect() throws.
+	/// says so; a CPU without one yet makes it of an idle or new connection),
+	/// else an idle connection, or a new one; and a free slot if there is
+	/// one. Throws what connect() throws.
 	[[nodiscard]] WorkerLease take(int32_t cpu = any_cpu);
 	/// Keeps the connection, when it is still usable, and the slot for the
 	/// next call. Only for a call that ended with an answer: a slot whose

@@ -132,6 +132,7 @@ TEST_CASE("worker connections: one home connection per CPU, kept for the next ca
 	WorkerLease pooled = connections.take(0);
 	CHECK(pooled.home_cpu() == any_cpu);
 	REQUIRE(pooled.connection);
+	const drpc::ClientConnection *pooled_connection = pooled.connection.get();
 	CHECK(connections.take(any_cpu).home_cpu() == any_cpu);
 	CHECK(connections.take(CPU_SETSIZE).home_cpu() == any_cpu);
 
@@ -141,13 +142,14 @@ TEST_CASE("worker connections: one home connection per CPU, kept for the next ca
 	CHECK(again.home_cpu() == 0);
 	CHECK(again.connection.get() == home_connection);
 
-	// Its call failed (never given back): the CPU gets a new home connection.
+	// Its call failed (never given back): the CPU's next home connection is
+	// an idle one of the pool, not one more.
 	{
 		const WorkerLease lost = std::move(again);
 	}
 	WorkerLease fresh = connections.take(0);
 	CHECK(fresh.home_cpu() == 0);
-	REQUIRE(fresh.connection);
+	CHECK(fresh.connection.get() == pooled_connection);
 	connections.give_back(std::move(fresh));
 	server.shutdown();
 }
