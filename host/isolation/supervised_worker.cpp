@@ -181,9 +181,10 @@ void SupervisedWorker::on_status()
 	if (line != "ready" && line != "ready handoff") {
 		const std::lock_guard lock(mutex_);
 		// The worker exits after an error; on_exit() reports it.
-		start_error_ = line.starts_with("error ")
-		                       ? "could not serve it: " + drpc::log::untrusted(line.substr(6), 1024)
-		                       : std::string();
+		start_error_ =
+			line.starts_with("error ")
+				? "could not serve it: " + drpc::log::untrusted(name_child_errno(line.substr(6)), 1024)
+				: std::string();
 		return;
 	}
 	const std::lock_guard lock(mutex_);

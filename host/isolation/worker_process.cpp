@@ -10,12 +10,14 @@
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
+#include <string_view>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <system_error>
 #include <unistd.h>
 #include <vector>
 
@@ -165,6 +167,22 @@ void join_cgroup(const CgroupJoin &join, int status_fd) noexcept
 }
 
 } // namespace
+
+std::string name_child_errno(const std::string &line)
+{
+	constexpr std::string_view marker = "errno ";
+	const size_t at = line.rfind(marker);
+	if (at == std::string::npos || at + marker.size() == line.size() || line.size() - at > marker.size() + 4)
+		return line;
+	int error = 0;
+	for (size_t i = at + marker.size(); i < line.size(); ++i) {
+		if (line[i] < '0' || line[i] > '9')
+			return line;
+		error = error * 10 + (line[i] - '0');
+	}
+	return line.substr(0, at) + std::error_code(error, std::generic_category()).message() + " (errno " +
+	       std::to_string(error) + ")";
+}
 
 std::unique_ptr<WorkerProcess> WorkerProcess::spawn(const WorkerSpawn &spawn)
 {

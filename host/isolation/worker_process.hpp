@@ -34,6 +34,12 @@ struct WorkerSpawn {
 	std::filesystem::path socket_path;
 };
 
+/// A start error the child wrote between fork and exec, where it can only
+/// write digits, ends with "errno <N>": this gives it the error's name
+/// ("... : No space left on device (errno 28)"). Any other line is returned
+/// as it is.
+[[nodiscard]] std::string name_child_errno(const std::string &line);
+
 class WorkerProcess {
 public:
 	/// Binds and listens at spawn.socket_path, then forks and execs the

@@ -73,7 +73,7 @@ TEST_CASE("isolation cgroup: a worker that cannot join its cgroup is refused, sa
 	CHECK(failures[0].source_file().find("echo") != std::string::npos);
 	const std::string &error = failures[0].error();
 	CHECK_MESSAGE(error.find("joining its cgroup: writing its pid to " + (cgroup.worker / "cgroup.procs").string() +
-	                         ": errno 28") != std::string::npos,
+	                         ": No space left on device (errno 28)") != std::string::npos,
 	              error);
 	CHECK(host.workers().empty());
 	CHECK(host.stop() == 0);
