@@ -2,6 +2,8 @@
 // Running a relayed call on its caller's CPU.
 #include "call_placement.hpp"
 
+#include <pthread.h>
+
 namespace drpc::host::isolation {
 namespace {
 
@@ -17,6 +19,19 @@ namespace {
 
 /// No thread has been placed yet: its CPUs are whatever it inherited.
 constexpr int32_t unplaced = -2;
+
+/// Makes `cpus` the CPUs of every thread started later with default
+/// attributes, keeping the other defaults.
+[[nodiscard]] bool start_threads_on(const cpu_set_t &cpus) noexcept
+{
+	pthread_attr_t defaults;
+	if (::pthread_getattr_default_np(&defaults) != 0)
+		return false;
+	const bool set = ::pthread_attr_setaffinity_np(&defaults, sizeof(cpus), &cpus) == 0 &&
+	                 ::pthread_setattr_default_np(&defaults) == 0;
+	::pthread_attr_destroy(&defaults);
+	return set;
+}
 
 } // namespace
 
@@ -44,7 +59,7 @@ CallerPin::~CallerPin()
 ThreadPlacement::ThreadPlacement() noexcept
 {
 	cpu_set_t own;
-	if (::sched_getaffinity(0, sizeof(own), &own) == 0)
+	if (::sched_getaffinity(0, sizeof(own), &own) == 0 && start_threads_on(own))
 		own_ = own;
 }
 

@@ -44,9 +44,18 @@ private:
 /// for, or back on the worker's own CPUs for any_cpu. A thread keeps its
 /// place between calls, so that a connection's thread is moved once, not per
 /// call. One per process: the place a thread has is remembered per thread.
+///
+/// A thread inherits the CPUs of the thread that starts it, so a thread a
+/// plugin starts inside a placed call would be held on that call's one CPU
+/// for life. Every thread started with default attributes (std::thread,
+/// pthread_create with no attributes) is started on the worker's own CPUs
+/// instead; one started with attributes of its own that name no CPUs still
+/// inherits, which the README says.
 class ThreadPlacement {
 public:
-	/// Takes the calling thread's CPUs as the worker's own.
+	/// Takes the calling thread's CPUs as the worker's own, and as the CPUs
+	/// of threads started with default attributes. Places nothing when
+	/// either cannot be done.
 	ThreadPlacement() noexcept;
 
 	/// Puts the calling thread on `cpu` if it is one of the worker's own,

@@ -106,6 +106,8 @@ int serve(const WorkerArgs &args, const sigset_t &stop)
 		drpc::log::info(log_component, worker::enter_sandbox(policy));
 	}
 
+	// Before the plugin starts any thread: see ThreadPlacement.
+	const auto placement = std::make_shared<const ThreadPlacement>();
 	std::shared_ptr<HostedModule> plugin;
 	try {
 		// The one loader and its checks; the full protobuf runtime is fine
@@ -125,8 +127,8 @@ int serve(const WorkerArgs &args, const sigset_t &stop)
 			.max_inflight_bytes_per_uid = 0,
 			.listen_fd = worker_listen_fd,
 		});
-		server.register_module(std::make_shared<WorkerModule>(plugin, args.host_uid, region));
-		server.register_module(std::make_shared<WorkerControl>(plugin, args.host_uid));
+		server.register_module(std::make_shared<WorkerModule>(plugin, args.host_uid, region, placement));
+		server.register_module(std::make_shared<WorkerControl>(plugin, args.host_uid, placement));
 		server.start();
 		// Whether the host may move state in and out through WorkerControl.
 		write_status(plugin->has_state_handoff() ? "ready handoff" : "ready");

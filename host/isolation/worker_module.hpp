@@ -22,8 +22,9 @@ public:
 	/// Answers calls from `host_uid` only, whose bodies start with a
 	/// RelayHeader (relay_header.hpp); large bodies and answers cross in
 	/// `region`, shared with the host. Each call runs on the CPU its header
-	/// names (call_placement.hpp).
-	WorkerModule(std::shared_ptr<HostedModule> plugin, uid_t host_uid, std::shared_ptr<const SharedRegion> region);
+	/// names, through the worker's one `placement` (call_placement.hpp).
+	WorkerModule(std::shared_ptr<HostedModule> plugin, uid_t host_uid, std::shared_ptr<const SharedRegion> region,
+	             std::shared_ptr<const ThreadPlacement> placement);
 
 	[[nodiscard]] int32_t id() const noexcept override { return plugin_->id(); }
 	[[nodiscard]] std::string name() const override { return plugin_->name(); }
@@ -34,7 +35,7 @@ private:
 	std::shared_ptr<HostedModule> plugin_;
 	const uid_t host_uid_;
 	const std::shared_ptr<const SharedRegion> region_;
-	const ThreadPlacement placement_;
+	const std::shared_ptr<const ThreadPlacement> placement_;
 	drpc::log::RateLimit refusals_{"calls refused by a worker"};
 };
 

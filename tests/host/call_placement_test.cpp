@@ -12,6 +12,7 @@
 
 #include <doctest/doctest.h>
 
+#include <pthread.h>
 #include <sched.h>
 #include <thread>
 #include <unistd.h>
@@ -93,7 +94,7 @@ TEST_CASE("call placement: a worker thread runs where the header says, or on the
 	REQUIRE(cpu != any_cpu);
 	const ThreadPlacement placement;
 
-	cpu_set_t asked{}, anywhere{}, refused{}, inherited{};
+	cpu_set_t asked{}, anywhere{}, refused{}, started{}, started_with_attributes{}, placed_later{};
 	std::thread([&] {
 		placement.run_here(cpu);
 		asked = cpus_of_this_thread();
@@ -101,18 +102,40 @@ TEST_CASE("call placement: a worker thread runs where the header says, or on the
 		anywhere = cpus_of_this_thread();
 		placement.run_here(cpu_outside(own));
 		refused = cpus_of_this_thread();
-		// A thread started by a placed one inherits its pin: its first
-		// call puts it where that call asks, whatever it remembers.
+
+		// What a plugin starts inside a placed call is not held on its CPU...
 		placement.run_here(cpu);
-		std::thread([&] {
-			placement.run_here(any_cpu);
-			inherited = cpus_of_this_thread();
-		}).join();
+		std::thread([&] { started = cpus_of_this_thread(); }).join();
+		// ...unless it gives attributes of its own: that thread inherits
+		// the pin, and its first call puts it where that call asks,
+		// whatever it remembers.
+		pthread_attr_t attributes;
+		REQUIRE(::pthread_attr_init(&attributes) == 0);
+		REQUIRE(::pthread_attr_setstacksize(&attributes, 1 << 20) == 0);
+		struct Seen {
+			const ThreadPlacement &placement;
+			cpu_set_t &at_start, &after_call;
+		} seen{placement, started_with_attributes, placed_later};
+		pthread_t thread{};
+		REQUIRE(::pthread_create(
+				&thread, &attributes,
+				[](void *arg) -> void * {
+					auto &what = *static_cast<Seen *>(arg);
+					what.at_start = cpus_of_this_thread();
+					what.placement.run_here(any_cpu);
+					what.after_call = cpus_of_this_thread();
+					return nullptr;
+				},
+				&seen) == 0);
+		REQUIRE(::pthread_join(thread, nullptr) == 0);
+		::pthread_attr_destroy(&attributes);
 	}).join();
 	CHECK(same(asked, only(cpu)));
 	CHECK(same(anywhere, own));
 	CHECK(same(refused, own));
-	CHECK(same(inherited, own));
+	CHECK(same(started, own));
+	CHECK(same(started_with_attributes, only(cpu)));
+	CHECK(same(placed_later, own));
 }
 
 TEST_CASE("worker connections: one home connection per CPU, kept for the next call there, made anew when lost")
@@ -151,5 +174,28 @@ TEST_CASE("worker connections: one home connection per CPU, kept for the next ca
 	CHECK(fresh.home_cpu() == 0);
 	CHECK(fresh.connection.get() == pooled_connection);
 	connections.give_back(std::move(fresh));
+	server.shutdown();
+}
+
+TEST_CASE("worker connections: a CPU's home is let go when its connection cannot be made or its lease is overwritten")
+{
+	host_test::TempDir dir;
+	const std::filesystem::path socket = dir.path() / "worker.sock";
+	WorkerConnections connections(socket, ::getuid(), ::getpid(), SharedRegion::create("placement-test"));
+
+	// Nobody listens yet: no connection, and CPU 0 is not left taken.
+	CHECK_THROWS(static_cast<void>(connections.take(0)));
+	drpc::DomainSocketServer server{socket, 0600};
+	server.start();
+	WorkerLease home = connections.take(0);
+	CHECK(home.home_cpu() == 0);
+
+	// A held home lease overwritten (its call given up): CPU 0's home is free again.
+	home = connections.take(any_cpu);
+	CHECK(home.home_cpu() == any_cpu);
+	WorkerLease again = connections.take(0);
+	CHECK(again.home_cpu() == 0);
+	connections.give_back(std::move(again));
+	connections.give_back(std::move(home));
 	server.shutdown();
 }
