@@ -11,6 +11,7 @@
 #include "../worker/confinement.hpp"
 #include "../worker/sandbox.hpp"
 
+#include <drpc/error.hpp>
 #include <drpc/log.hpp>
 #include <drpc/server.hpp>
 
@@ -18,7 +19,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <string>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace drpc::host::isolation {
@@ -88,6 +91,20 @@ sigset_t take_stop_signals()
 	return stop;
 }
 
+/// Why a worker under memory_limit_bytes may not start its threads: the
+/// RLIMIT_DATA it sets counts every thread's whole stack, used or not.
+std::string memory_limit_note(const WorkerArgs &args)
+{
+	if (!args.memory_limit_bytes)
+		return {};
+	rlimit stack{};
+	const bool known = ::getrlimit(RLIMIT_STACK, &stack) == 0 && stack.rlim_cur != RLIM_INFINITY;
+	return "; memory_limit_bytes " + std::to_string(*args.memory_limit_bytes) +
+	       " is this worker's RLIMIT_DATA, and each of its threads' stacks (" +
+	       (known ? std::to_string(stack.rlim_cur) + " bytes" : std::string("RLIMIT_STACK")) +
+	       ") counts toward it: raise it";
+}
+
 int serve(const WorkerArgs &args, const sigset_t &stop)
 {
 	const std::string config = read_config();
@@ -129,7 +146,11 @@ int serve(const WorkerArgs &args, const sigset_t &stop)
 		});
 		server.register_module(std::make_shared<WorkerModule>(plugin, args.host_uid, region, placement));
 		server.register_module(std::make_shared<WorkerControl>(plugin, args.host_uid, placement));
-		server.start();
+		try {
+			server.start();
+		} catch (const drpc::Error &e) {
+			throw std::runtime_error(e.what() + memory_limit_note(args));
+		}
 		// Whether the host may move state in and out through WorkerControl.
 		write_status(plugin->has_state_handoff() ? "ready handoff" : "ready");
 		::close(worker_status_fd);

@@ -21,8 +21,10 @@
 #include <fcntl.h>
 #include <mutex>
 #include <poll.h>
+#include <string_view>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <system_error>
 #include <thread>
 #include <unistd.h>
 #include <unordered_set>
@@ -54,6 +56,11 @@ void raise_fd_limit(size_t max_sessions) noexcept
 		                            std::to_string(limit.rlim_cur) +
 		                            "; raise it (LimitNOFILE=, ulimit -Hn) or lower limits.max_sessions");
 }
+
+/// What to do about a thread that cannot be started.
+constexpr std::string_view thread_limit_hint =
+	"; raise server.max_threads, or the system's limits on threads (RLIMIT_NPROC, the pids cgroup) or on "
+	"memory (RLIMIT_DATA and RLIMIT_AS count each thread's stack)";
 
 } // namespace
 
@@ -89,8 +96,20 @@ public:
 		                                    : detail::listen_at(options_.socket_path, options_.socket_mode,
 		                                                        options_.unlink_stale_socket);
 		started_ = true;
-		parker_.start();
-		accept_thread_ = std::thread(&Impl::accept_loop, this);
+		try {
+			parker_.start();
+			accept_thread_ = std::thread(&Impl::accept_loop, this);
+		} catch (const std::system_error &e) {
+			// Undone, so that shutdown() (and the destructor) finds nothing
+			// to wait for: a server that never served is simply stopped.
+			parker_.stop();
+			socket_outcome_ = detail::remove_socket_file(options_.socket_path, listener_);
+			listener_.fd.reset();
+			listener_closed_ = true;
+			stopped_ = true;
+			throw Error("server " + options_.socket_path.string() + ": cannot start its threads: " +
+			            e.code().message() + std::string(thread_limit_hint));
+		}
 		log::info("server", "listening on " + options_.socket_path.string());
 	}
 
@@ -255,8 +274,7 @@ private:
 			detail::count(counters_.refused_no_thread);
 			log::error(detail::log_limits::refused_no_thread, "server",
 			           "refused a connection from " + who + ": cannot start a session: " + e.what() +
-			                   "; raise server.max_threads or the system's thread limit (RLIMIT_NPROC, the "
-			                   "pids cgroup)");
+			                   std::string(thread_limit_hint));
 		}
 	}
 
@@ -304,8 +322,7 @@ private:
 			detail::count(counters_.refused_no_thread);
 			log::error(detail::log_limits::refused_no_thread, "server",
 			           session->description() + ": closing: no thread to serve its next call: " + e.what() +
-			                   "; raise server.max_threads or the system's thread limit (RLIMIT_NPROC, the "
-			                   "pids cgroup)");
+			                   std::string(thread_limit_hint));
 			finish(*session);
 		}
 	}

@@ -15,8 +15,10 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <future>
+#include <pthread.h>
 #include <set>
 #include <sstream>
 #include <sys/resource.h>
@@ -71,7 +73,64 @@ std::future<void> send_without_reading(test::RawConnection &connection, int coun
 /// An encoded echo call (module 1000, method 0) with `body`.
 std::string echo_call(const std::string &body) { return make_call(1000, 0, body).SerializeAsString(); }
 
+/// While it lives, no thread can start in this process: the default stack
+/// it gives them cannot be mapped (as under a tight RLIMIT_DATA).
+class NoThreadStarts {
+public:
+	NoThreadStarts()
+	{
+		REQUIRE(::pthread_getattr_default_np(&saved_) == 0);
+		pthread_attr_t unmappable;
+		REQUIRE(::pthread_getattr_default_np(&unmappable) == 0);
+		REQUIRE(::pthread_attr_setstacksize(&unmappable, size_t{1} << 50) == 0);
+		REQUIRE(::pthread_setattr_default_np(&unmappable) == 0);
+		::pthread_attr_destroy(&unmappable);
+	}
+	~NoThreadStarts()
+	{
+		(void)::pthread_setattr_default_np(&saved_);
+		::pthread_attr_destroy(&saved_);
+	}
+	NoThreadStarts(const NoThreadStarts &) = delete;
+	NoThreadStarts &operator=(const NoThreadStarts &) = delete;
+
+private:
+	pthread_attr_t saved_{};
+};
+
 } // namespace
+
+TEST_CASE("limits: a server whose threads cannot start says why and leaves nothing behind")
+{
+	test::TempDir dir;
+	const auto path = dir / "drpc.sock";
+	const size_t threads_before = thread_count();
+	{
+		drpc::DomainSocketServer server(path, 0600);
+		std::string error = "(nothing thrown)";
+		{
+			const NoThreadStarts no_threads;
+			try {
+				server.start();
+			} catch (const drpc::Error &e) {
+				error = e.what();
+			}
+		}
+		CHECK_MESSAGE(error.find(path.string() + ": cannot start its threads: ") != std::string::npos, error);
+		CHECK_MESSAGE(error.find("RLIMIT_DATA") != std::string::npos, error);
+		CHECK_FALSE(std::filesystem::exists(path));
+		CHECK(server.shutdown());
+	} // and its destructor has nothing to wait for
+	CHECK(thread_count() == threads_before);
+
+	// The path is free again.
+	drpc::DomainSocketServer next(path, 0600);
+	next.register_module(std::make_shared<test::EchoModule>());
+	next.start();
+	drpc::ClientConnection client(path);
+	client.connect();
+	CHECK(client.send_msg(make_call(1000, 0, "x")).status() == drpc::Status::SUCCESS);
+}
 
 TEST_CASE("limits: a session that gets no thread is undone and only its connection is closed")
 {
