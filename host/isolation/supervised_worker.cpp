@@ -248,6 +248,10 @@ void SupervisedWorker::release_process() noexcept
 	}
 	if (process_->status_fd() >= 0)
 		monitor_.unwatch(process_->status_fd());
+	if (process_->left_processes())
+		drpc::log::warn(log_component, "the worker of " + plan_.label + " (pid " +
+		                                       std::to_string(process_->pid()) +
+		                                       ") left processes its plugin started: killed them");
 	process_.reset(); // reaps if needed, removes the socket file
 	current_.reset();
 }

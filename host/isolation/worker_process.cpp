@@ -142,6 +142,10 @@ void join_cgroup(const CgroupJoin &join, int status_fd) noexcept
 [[noreturn]] void exec_child(const char *executable, char *const argv[], const int (&from)[6], int null_fd,
                              int output_fd, const CgroupJoin &cgroup) noexcept
 {
+	// A process group of its own, so that what its plugin starts is
+	// stopped with it (WorkerProcess::kill); Ctrl-C reaches the host only,
+	// which stops its workers in order.
+	(void)::setpgid(0, 0);
 	join_cgroup(cgroup, from[2]);
 	// First out of the way of 3..7 (a source may sit on a target), then
 	// into place; dup2 leaves the copies without FD_CLOEXEC.
@@ -216,6 +220,9 @@ std::unique_ptr<WorkerProcess> WorkerProcess::spawn(const WorkerSpawn &spawn)
 		exec_child(executable.c_str(), argv.data(), from, null_fd.get(), output.write.get(), cgroup);
 
 	worker->pid_ = pid;
+	// Also here, so that the group exists before the host may signal it
+	// (EACCES once the child has exec'd: it made it itself by then).
+	(void)::setpgid(pid, pid);
 	worker->pidfd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
 	if (!worker->pidfd_.valid()) {
 		const int error = errno;
@@ -239,8 +246,11 @@ WorkerProcess::~WorkerProcess()
 
 void WorkerProcess::kill(int signal) const noexcept
 {
-	if (!reaped_ && pidfd_.valid())
-		(void)::syscall(SYS_pidfd_send_signal, pidfd_.get(), signal, nullptr, 0);
+	if (reaped_ || !pidfd_.valid())
+		return;
+	(void)::syscall(SYS_pidfd_send_signal, pidfd_.get(), signal, nullptr, 0);
+	// Not reaped, the worker's pid is still its own, so its group is too.
+	(void)::kill(-pid_, signal);
 }
 
 std::optional<siginfo_t> WorkerProcess::try_reap() noexcept
@@ -248,19 +258,33 @@ std::optional<siginfo_t> WorkerProcess::try_reap() noexcept
 	if (reaped_)
 		return std::nullopt;
 	siginfo_t info{};
+	// Looked at first and reaped after: while it is a zombie its pid, so
+	// its group's, cannot be anyone else's.
+	if (!wait_for(WEXITED | WNOHANG | WNOWAIT, info))
+		return std::nullopt;
+	if (info.si_pid == 0)
+		return std::nullopt; // still running
+	// What its plugin started and left is stopped with it.
+	if (::kill(-pid_, 0) == 0) {
+		left_processes_ = true;
+		(void)::kill(-pid_, SIGKILL);
+	}
+	if (!wait_for(WEXITED | WNOHANG, info))
+		return std::nullopt;
+	reaped_ = true;
+	return info;
+}
+
+bool WorkerProcess::wait_for(int options, siginfo_t &info) noexcept
+{
 	for (;;) {
-		if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info,
-		             WEXITED | WNOHANG) == 0)
-			break;
+		if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, options) == 0)
+			return true;
 		if (errno == ECHILD)
 			reaped_ = true; // reaped elsewhere: nothing left to wait for
 		if (errno != EINTR)
-			return std::nullopt;
+			return false;
 	}
-	if (info.si_pid == 0)
-		return std::nullopt; // still running
-	reaped_ = true;
-	return info;
 }
 
 siginfo_t WorkerProcess::stop(int signal, std::chrono::milliseconds grace) noexcept

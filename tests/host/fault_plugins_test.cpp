@@ -28,8 +28,9 @@ TEST_CASE("fault plugins: each file has its own info record and only its entry")
 		int32_t module_id;
 	};
 	const Case cases[] = {
-		{"fault_segv", 4900}, {"fault_abort", 4901}, {"fault_exit_create", 4902}, {"fault_ctor", 4903},
-		{"fault_loop", 4904}, {"fault_leak", 4905},  {"fault_thread", 4906},      {"fault_fullpb", 4907},
+		{"fault_segv", 4900},   {"fault_abort", 4901},  {"fault_exit_create", 4902},
+		{"fault_ctor", 4903},   {"fault_loop", 4904},   {"fault_leak", 4905},
+		{"fault_thread", 4906}, {"fault_fullpb", 4907}, {"fault_fork", 4908},
 	};
 	for (const Case &c : cases) {
 		SUBCASE(c.name)

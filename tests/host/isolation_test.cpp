@@ -27,6 +27,7 @@ constexpr int32_t loop_id = 4904;
 constexpr int32_t leak_id = 4905;
 constexpr int32_t thread_id = 4906;
 constexpr int32_t fullpb_id = 4907;
+constexpr int32_t fork_id = 4908;
 
 std::string isolated(std::initializer_list<std::string> names, const std::string &extra = "")
 {
@@ -44,6 +45,13 @@ constexpr bool sanitized = true; // ASan turns a SIGSEGV into its report and an 
 #else
 constexpr bool sanitized = false;
 #endif
+
+/// Whether `pid` is a process that has not ended (a zombie has).
+bool running(pid_t pid)
+{
+	const std::string state = isolation_test::proc_status(pid, "State");
+	return !state.empty() && !state.starts_with("Z");
+}
 
 /// Whether a worker's cause of death says `expected`; under ASan a SIGSEGV
 /// is reported and ends in abort() (or exit 1), so any death will do.
@@ -247,6 +255,56 @@ TEST_CASE("isolation: a thread left running after unload takes down no host")
 	CHECK_FALSE(host.module(thread_id));
 	std::this_thread::sleep_for(300ms); // what the left thread would need to crash a host
 	CHECK(host.alive());
+	CHECK(bystander.stop() == 0);
+	CHECK(host.stop() == 0);
+}
+
+TEST_CASE("isolation: processes a plugin starts are stopped with its worker")
+{
+	IsolatedHost host({fault_plugin("fault_fork")}, isolated({"fault_fork"}));
+	Bystander bystander(host.socket());
+	const auto start_child = [&] {
+		const drpc::Response response = host_test::call(host.socket(), fork_id, 1, "");
+		REQUIRE(response.status() == drpc::Status::SUCCESS);
+		const auto child = static_cast<pid_t>(std::stoi(response.body()));
+		REQUIRE(running(child));
+		return child;
+	};
+	const auto ended = [](pid_t pid) { return eventually([pid] { return !running(pid); }); };
+
+	SUBCASE("when its worker dies")
+	{
+		const pid_t child = start_child();
+		REQUIRE(host.workers().size() == 1);
+		REQUIRE(::kill(host.workers()[0], SIGKILL) == 0);
+		CHECK(ended(child));
+		CHECK(eventually([&] {
+			return host.log().find("left processes its plugin started: killed them") != std::string::npos;
+		}));
+		CHECK(eventually([&] { return status_of(host.socket(), fork_id, 0) == drpc::Status::SUCCESS; }));
+	}
+	SUBCASE("when it is unloaded")
+	{
+		const pid_t child = start_child();
+		CHECK(host.unload(fork_id).ok());
+		CHECK(ended(child));
+		CHECK(eventually([&] { return host.workers().empty(); }));
+	}
+	SUBCASE("when it is reloaded")
+	{
+		const pid_t child = start_child();
+		CHECK(host.reload(fork_id).ok());
+		CHECK(ended(child));
+		CHECK(status_of(host.socket(), fork_id, 0) == drpc::Status::SUCCESS);
+	}
+	SUBCASE("when the host stops")
+	{
+		const pid_t child = start_child();
+		CHECK(bystander.stop() == 0);
+		CHECK(host.stop() == 0);
+		CHECK(ended(child));
+		return;
+	}
 	CHECK(bystander.stop() == 0);
 	CHECK(host.stop() == 0);
 }
