@@ -2,7 +2,9 @@
 // Running a relayed call on its caller's CPU.
 #include "call_placement.hpp"
 
+#include <algorithm>
 #include <pthread.h>
+#include <sys/sysinfo.h>
 
 namespace drpc::host::isolation {
 namespace {
@@ -39,6 +41,28 @@ int32_t current_cpu() noexcept
 {
 	const int cpu = ::sched_getcpu();
 	return usable(cpu) ? cpu : any_cpu;
+}
+
+size_t placeable_cpus() noexcept { return static_cast<size_t>(std::clamp(::get_nprocs_conf(), 1, CPU_SETSIZE)); }
+
+HeldCpus::HeldCpus(size_t cpus) : held_(cpus) {}
+
+HeldCpus &HeldCpus::host()
+{
+	static HeldCpus cpus(placeable_cpus());
+	return cpus;
+}
+
+bool HeldCpus::take(int32_t cpu) noexcept
+{
+	return cpu >= 0 && static_cast<size_t>(cpu) < held_.size() &&
+	       !held_[static_cast<size_t>(cpu)].exchange(true, std::memory_order_acquire);
+}
+
+void HeldCpus::give_back(int32_t cpu) noexcept
+{
+	if (cpu >= 0 && static_cast<size_t>(cpu) < held_.size())
+		held_[static_cast<size_t>(cpu)].store(false, std::memory_order_release);
 }
 
 CallerPin::CallerPin(int32_t cpu) noexcept

@@ -10,9 +10,12 @@
 /// one CPU.
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <sched.h>
+#include <vector>
 
 namespace drpc::host::isolation {
 
@@ -21,6 +24,29 @@ inline constexpr int32_t any_cpu = -1;
 
 /// The CPU the calling thread runs on now, or any_cpu when unknown.
 [[nodiscard]] int32_t current_cpu() noexcept;
+
+/// How many CPUs a call may be placed on: those configured, up to
+/// CPU_SETSIZE.
+[[nodiscard]] size_t placeable_cpus() noexcept;
+
+/// Host side: the CPUs a relayed call is held on now, across every isolated
+/// module, so that one call per CPU runs placed whatever module it is for
+/// (else each module could crowd one call onto the same CPU).
+class HeldCpus {
+public:
+	explicit HeldCpus(size_t cpus);
+	/// The host's.
+	[[nodiscard]] static HeldCpus &host();
+
+	/// Takes `cpu` for a call: false when a call holds it already, or for a
+	/// CPU that cannot be placed on.
+	[[nodiscard]] bool take(int32_t cpu) noexcept;
+	/// Gives back a CPU take() gave.
+	void give_back(int32_t cpu) noexcept;
+
+private:
+	std::vector<std::atomic<bool>> held_;
+};
 
 /// Host side: keeps the calling thread on `cpu` for its lifetime, then gives
 /// the thread back the CPUs it had. Does nothing for any_cpu, or for a CPU

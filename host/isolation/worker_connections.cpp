@@ -3,19 +3,9 @@
 // region's slots.
 #include "worker_connections.hpp"
 
-#include <algorithm>
-#include <sys/sysinfo.h>
 #include <utility>
 
 namespace drpc::host::isolation {
-namespace {
-
-[[nodiscard]] size_t configured_cpus() noexcept
-{
-	return static_cast<size_t>(std::clamp(::get_nprocs_conf(), 1, CPU_SETSIZE));
-}
-
-} // namespace
 
 WorkerLease::WorkerLease(WorkerLease &&other) noexcept
 	: connection(std::move(other.connection)),
@@ -44,12 +34,14 @@ WorkerLease::~WorkerLease()
 		home_of_->forget_home(home_cpu_);
 }
 
-WorkerConnections::WorkerConnections(std::filesystem::path socket, uid_t worker_uid, pid_t pid, SharedRegion region)
+WorkerConnections::WorkerConnections(std::filesystem::path socket, uid_t worker_uid, pid_t pid, SharedRegion region,
+                                     HeldCpus &held_cpus)
 	: socket_(std::move(socket)),
 	  worker_uid_(worker_uid),
 	  pid_(pid),
 	  region_(std::move(region)),
-	  homes_(configured_cpus())
+	  held_cpus_(held_cpus),
+	  homes_(placeable_cpus())
 {
 	// Reserved, so that give_back() never allocates.
 	idle_.reserve(max_idle);
@@ -68,7 +60,7 @@ WorkerLease WorkerConnections::take(int32_t cpu)
 			lease.slot = free_slots_.back();
 			free_slots_.pop_back();
 		}
-		if (cpu >= 0 && static_cast<size_t>(cpu) < homes_.size() && !homes_[cpu].busy) {
+		if (cpu >= 0 && static_cast<size_t>(cpu) < homes_.size() && !homes_[cpu].busy && held_cpus_.take(cpu)) {
 			Home &home = homes_[cpu];
 			home.busy = true;
 			lease.home_of_ = this;
@@ -107,6 +99,7 @@ void WorkerConnections::give_back(WorkerLease lease) noexcept
 	if (lease.home_of_) {
 		Home &home = homes_[lease.home_cpu_];
 		home.busy = false;
+		held_cpus_.give_back(lease.home_cpu_);
 		if (usable)
 			home.idle = std::move(lease.connection);
 		lease.home_of_ = nullptr;
@@ -128,6 +121,7 @@ void WorkerConnections::forget_home(int32_t cpu) noexcept
 {
 	const std::lock_guard lock(mutex_);
 	homes_[cpu].busy = false;
+	held_cpus_.give_back(cpu);
 }
 
 std::unique_ptr<drpc::ClientConnection> WorkerConnections::connect() const

@@ -49,11 +49,15 @@ private:
 class WorkerConnections {
 public:
 	/// Connections to `socket`, whose listener (SO_PEERCRED) must be
-	/// `worker_uid`: the host, which bound it, so nobody else did.
-	WorkerConnections(std::filesystem::path socket, uid_t worker_uid, pid_t pid, SharedRegion region);
+	/// `worker_uid`: the host, which bound it, so nobody else did. A call
+	/// runs on its home connection only while it holds its CPU in
+	/// `held_cpus`.
+	WorkerConnections(std::filesystem::path socket, uid_t worker_uid, pid_t pid, SharedRegion region,
+	                  HeldCpus &held_cpus = HeldCpus::host());
 
-	/// The home connection of `cpu` when no call holds it (home_cpu() then
-	/// says so; a CPU without one yet makes it of an idle or new connection),
+	/// The home connection of `cpu` when no call holds it, nor that CPU in
+	/// any module (home_cpu() then says so; a CPU without one yet makes it of
+	/// an idle or new connection),
 	/// else an idle connection, or a new one; and a free slot if there is
 	/// one. Throws what connect() throws.
 	[[nodiscard]] WorkerLease take(int32_t cpu = any_cpu);
@@ -86,6 +90,7 @@ private:
 	const uid_t worker_uid_;
 	const pid_t pid_;
 	const SharedRegion region_;
+	HeldCpus &held_cpus_;
 	std::mutex mutex_;
 	std::vector<std::unique_ptr<drpc::ClientConnection>> idle_; // guarded by mutex_
 	std::vector<uint32_t> free_slots_;                          // guarded by mutex_

@@ -20,6 +20,7 @@
 using drpc::host::isolation::any_cpu;
 using drpc::host::isolation::CallerPin;
 using drpc::host::isolation::current_cpu;
+using drpc::host::isolation::HeldCpus;
 using drpc::host::isolation::SharedRegion;
 using drpc::host::isolation::ThreadPlacement;
 using drpc::host::isolation::WorkerConnections;
@@ -197,5 +198,36 @@ TEST_CASE("worker connections: a CPU's home is let go when its connection cannot
 	CHECK(again.home_cpu() == 0);
 	connections.give_back(std::move(again));
 	connections.give_back(std::move(home));
+	server.shutdown();
+}
+
+TEST_CASE("worker connections: one call per CPU runs placed, whatever module it is for")
+{
+	HeldCpus held(1);
+	CHECK_FALSE(held.take(any_cpu));
+	CHECK_FALSE(held.take(1));
+
+	host_test::TempDir dir;
+	const std::filesystem::path socket = dir.path() / "worker.sock";
+	drpc::DomainSocketServer server{socket, 0600};
+	server.start();
+	WorkerConnections first(socket, ::getuid(), ::getpid(), SharedRegion::create("placement-test"), held);
+	WorkerConnections second(socket, ::getuid(), ::getpid(), SharedRegion::create("placement-test"), held);
+
+	WorkerLease placed = first.take(0);
+	CHECK(placed.home_cpu() == 0);
+	// Another module's call on that CPU meanwhile runs where the scheduler puts it.
+	WorkerLease elsewhere = second.take(0);
+	CHECK(elsewhere.home_cpu() == any_cpu);
+	second.give_back(std::move(elsewhere));
+	first.give_back(std::move(placed));
+	WorkerLease next = second.take(0);
+	CHECK(next.home_cpu() == 0);
+
+	// A call that failed (its lease never given back) frees the CPU as well.
+	{
+		const WorkerLease lost = std::move(next);
+	}
+	CHECK(first.take(0).home_cpu() == 0);
 	server.shutdown();
 }
