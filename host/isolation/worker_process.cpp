@@ -7,7 +7,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <string_view>
@@ -170,6 +173,44 @@ void join_cgroup(const CgroupJoin &join, int status_fd) noexcept
 	::_exit(127);
 }
 
+/// Whether a process other than `leader` (a zombie: it is in its group until
+/// it is reaped) is in process group `leader`, from /proc; no when unreadable.
+bool others_in_group(pid_t leader) noexcept
+{
+	DIR *const proc = ::opendir("/proc");
+	if (proc == nullptr)
+		return false;
+	bool found = false;
+	while (const dirent *entry = ::readdir(proc)) {
+		char *end = nullptr;
+		const long pid = std::strtol(entry->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0 || pid == leader)
+			continue;
+		char path[64];
+		std::snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		char stat[512];
+		const ssize_t got = ::read(fd, stat, sizeof(stat) - 1);
+		::close(fd);
+		if (got <= 0)
+			continue;
+		stat[got] = '\0';
+		// "pid (comm) state ppid pgrp ...": comm may hold anything, ')' too.
+		const char *after_comm = std::strrchr(stat, ')');
+		char state = 0;
+		long ppid = 0, group = 0;
+		if (after_comm != nullptr && std::sscanf(after_comm + 1, " %c %ld %ld", &state, &ppid, &group) == 3 &&
+		    group == leader) {
+			found = true;
+			break;
+		}
+	}
+	::closedir(proc);
+	return found;
+}
+
 } // namespace
 
 std::string name_child_errno(const std::string &line)
@@ -246,11 +287,10 @@ WorkerProcess::~WorkerProcess()
 
 void WorkerProcess::kill(int signal) const noexcept
 {
-	if (reaped_ || !pidfd_.valid())
-		return;
-	(void)::syscall(SYS_pidfd_send_signal, pidfd_.get(), signal, nullptr, 0);
-	// Not reaped, the worker's pid is still its own, so its group is too.
-	(void)::kill(-pid_, signal);
+	// The worker only: a plugin's helper may still serve a call while the
+	// worker drains; what is left of its group is killed at the reap.
+	if (!reaped_ && pidfd_.valid())
+		(void)::syscall(SYS_pidfd_send_signal, pidfd_.get(), signal, nullptr, 0);
 }
 
 std::optional<siginfo_t> WorkerProcess::try_reap() noexcept
@@ -265,8 +305,8 @@ std::optional<siginfo_t> WorkerProcess::try_reap() noexcept
 	if (info.si_pid == 0)
 		return std::nullopt; // still running
 	// What its plugin started and left is stopped with it.
-	if (::kill(-pid_, 0) == 0) {
-		left_processes_ = true;
+	if (pid_ > 1) {
+		left_processes_ = others_in_group(pid_);
 		(void)::kill(-pid_, SIGKILL);
 	}
 	if (!wait_for(WEXITED | WNOHANG, info))

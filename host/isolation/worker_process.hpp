@@ -69,15 +69,15 @@ public:
 	void close_status() noexcept { status_.reset(); }
 	[[nodiscard]] const std::filesystem::path &socket_path() const noexcept { return socket_path_; }
 
-	/// Sends `signal` through the pidfd (never to a recycled pid), and to
-	/// its process group: what its plugin started (fork, system()) unless
-	/// that left the group (setsid). A no-op once reaped.
+	/// Sends `signal` to the worker through the pidfd (never to a recycled
+	/// pid); a no-op once reaped.
 	void kill(int signal) const noexcept;
 	/// Reaps it if it has ended, SIGKILLing first what is left in its
-	/// process group; nothing while it runs. After a result, the process is
-	/// gone for good.
+	/// process group: what its plugin started (fork, system()) unless that
+	/// left the group (setsid). Nothing while it runs. After a result, the
+	/// process is gone for good.
 	[[nodiscard]] std::optional<siginfo_t> try_reap() noexcept;
-	/// Whether its process group still had processes when it was reaped.
+	/// Whether its process group held other processes when it was reaped.
 	[[nodiscard]] bool left_processes() const noexcept { return left_processes_; }
 	/// Waits for it to end, SIGKILLing it after `grace`; returns how it ended.
 	siginfo_t stop(int signal, std::chrono::milliseconds grace) noexcept;

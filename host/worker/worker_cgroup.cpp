@@ -3,7 +3,6 @@
 #include "worker_cgroup.hpp"
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -11,7 +10,6 @@
 #include <stdexcept>
 #include <sys/stat.h>
 #include <system_error>
-#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -256,18 +254,8 @@ std::string WorkerCgroup::remove() noexcept
 {
 	if (removed_)
 		return {};
-	// Absent before 5.14; then what is left stays, and rmdir says so.
-	const bool killed = write_file(directory_ / "cgroup.kill", "1") == 0;
-	int error = 0;
-	for (int attempt = 0;; ++attempt) {
-		error = rmdir(directory_.c_str()) == 0 ? 0 : errno;
-		// What was killed leaves the cgroup as it exits, in a moment.
-		if (error != EBUSY || !killed || attempt == 20)
-			break;
-		std::this_thread::sleep_for(std::chrono::milliseconds(10));
-	}
-	if (error != 0 && error != ENOENT)
-		return "rmdir " + directory_.string() + ": " + errno_text(error);
+	if (rmdir(directory_.c_str()) != 0 && errno != ENOENT)
+		return "rmdir " + directory_.string() + ": " + errno_text(errno);
 	removed_ = true;
 	return {};
 }

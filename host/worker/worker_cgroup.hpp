@@ -92,12 +92,9 @@ public:
 	/// host say "killed for its memory limit" when a worker dies of SIGKILL.
 	[[nodiscard]] uint64_t oom_kills() const noexcept;
 
-	/// Deletes the cgroup, once the host has killed and reaped the worker.
-	/// What is still in it (processes its plugin started that left the
-	/// worker's process group) is killed first through cgroup.kill (Linux
-	/// 5.14), and given a moment to end: the kernel refuses to remove a
-	/// populated cgroup. Returns "" or what failed, naming the directory.
-	/// Idempotent.
+	/// Deletes the cgroup. Its processes must have exited (the host kills and
+	/// reaps the worker first); the kernel refuses a populated cgroup.
+	/// Returns "" or what failed, naming the directory. Idempotent.
 	std::string remove() noexcept;
 
 	[[nodiscard]] const std::filesystem::path &directory() const noexcept { return directory_; }

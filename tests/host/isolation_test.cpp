@@ -272,6 +272,14 @@ TEST_CASE("isolation: processes a plugin starts are stopped with its worker")
 	};
 	const auto ended = [](pid_t pid) { return eventually([pid] { return !running(pid); }); };
 
+	SUBCASE("none when it started none")
+	{
+		REQUIRE(host.workers().size() == 1);
+		REQUIRE(::kill(host.workers()[0], SIGKILL) == 0);
+		CHECK(eventually([&] { return status_of(host.socket(), fork_id, 0) == drpc::Status::SUCCESS; }));
+		CHECK(host.log().find("killed by signal 9") != std::string::npos);
+		CHECK(host.log().find("left processes") == std::string::npos);
+	}
 	SUBCASE("when its worker dies")
 	{
 		const pid_t child = start_child();
