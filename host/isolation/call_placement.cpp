@@ -49,8 +49,9 @@ HeldCpus::HeldCpus(size_t cpus) : held_(cpus) {}
 
 HeldCpus &HeldCpus::host()
 {
-	static HeldCpus cpus(placeable_cpus());
-	return cpus;
+	// Never destroyed: a call may give its CPU back during exit().
+	static HeldCpus *const cpus = new HeldCpus(placeable_cpus());
+	return *cpus;
 }
 
 bool HeldCpus::take(int32_t cpu) noexcept
@@ -92,11 +93,27 @@ void ThreadPlacement::run_here(int32_t cpu) const noexcept
 	// Per thread, what it was last asked for: a thread a pinned one spawned
 	// inherits its pin, so each thread's first call sets its CPUs anyway.
 	thread_local int32_t placed = unplaced;
-	if (!own_ || cpu == placed)
+	if (cpu == placed)
 		return;
-	const cpu_set_t target = usable(cpu) && CPU_ISSET(cpu, &*own_) ? only(cpu) : *own_;
+	cpu_set_t target;
+	{
+		const std::lock_guard lock(mutex_);
+		if (!own_)
+			return;
+		target = usable(cpu) && CPU_ISSET(cpu, &*own_) ? only(cpu) : *own_;
+	}
 	if (::sched_setaffinity(0, sizeof(target), &target) == 0)
 		placed = cpu;
+}
+
+void ThreadPlacement::refresh() noexcept
+{
+	cpu_set_t now;
+	if (::sched_getaffinity(0, sizeof(now), &now) != 0)
+		return;
+	const std::lock_guard lock(mutex_);
+	if (own_ && !CPU_EQUAL(&now, &*own_) && start_threads_on(now))
+		own_ = now;
 }
 
 } // namespace drpc::host::isolation

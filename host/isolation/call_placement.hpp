@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <sched.h>
 #include <vector>
@@ -79,17 +80,24 @@ private:
 /// inherits, which the README says.
 class ThreadPlacement {
 public:
-	/// Takes the calling thread's CPUs as the worker's own, and as the CPUs
-	/// of threads started with default attributes. Places nothing when
-	/// either cannot be done.
+	/// Made on the worker's main thread, which serves no call: its CPUs are
+	/// the worker's own, and the CPUs of threads started with default
+	/// attributes. Places nothing when they cannot be read or given.
 	ThreadPlacement() noexcept;
 
 	/// Puts the calling thread on `cpu` if it is one of the worker's own,
 	/// otherwise on all of them.
 	void run_here(int32_t cpu) const noexcept;
 
+	/// On the main thread, now and then (the worker: each second): takes up
+	/// a change of its CPUs (`taskset -p`, a cpuset moved), for the calls
+	/// placed and the threads started from then on. Threads must never be
+	/// given CPUs the worker has lost: with none left, they could not start.
+	void refresh() noexcept;
+
 private:
-	std::optional<cpu_set_t> own_;
+	mutable std::mutex mutex_;
+	std::optional<cpu_set_t> own_; // guarded by mutex_
 };
 
 } // namespace drpc::host::isolation

@@ -77,7 +77,7 @@ std::string read_config()
 }
 
 /// The host blocks its shutdown signals in every thread, and a mask survives
-/// exec: the worker takes SIGTERM and SIGINT by sigwait() and nothing else
+/// exec: the worker takes SIGTERM and SIGINT by sigtimedwait() and nothing else
 /// stays blocked.
 sigset_t take_stop_signals()
 {
@@ -124,7 +124,7 @@ int serve(const WorkerArgs &args, const sigset_t &stop)
 	}
 
 	// Before the plugin starts any thread: see ThreadPlacement.
-	const auto placement = std::make_shared<const ThreadPlacement>();
+	const auto placement = std::make_shared<ThreadPlacement>();
 	std::shared_ptr<HostedModule> plugin;
 	try {
 		// The one loader and its checks; the full protobuf runtime is fine
@@ -148,15 +148,18 @@ int serve(const WorkerArgs &args, const sigset_t &stop)
 		server.register_module(std::make_shared<WorkerControl>(plugin, args.host_uid, placement));
 		try {
 			server.start();
-		} catch (const drpc::Error &e) {
-			throw std::runtime_error(e.what() + memory_limit_note(args));
+		} catch (const drpc::SystemError &e) {
+			if (e.code() != EAGAIN && e.code() != ENOMEM)
+				throw;
+			throw std::runtime_error(e.what() + memory_limit_note(args)); // its threads could not start
 		}
 		// Whether the host may move state in and out through WorkerControl.
 		write_status(plugin->has_state_handoff() ? "ready handoff" : "ready");
 		::close(worker_status_fd);
-		int signal = 0;
-		while (::sigwait(&stop, &signal) != 0) {
-		}
+		// Each second the worker's CPUs are read again (call_placement.hpp).
+		const timespec second{.tv_sec = 1, .tv_nsec = 0};
+		while (::sigtimedwait(&stop, nullptr, &second) < 0)
+			placement->refresh();
 		if (!server.shutdown(stop_drain)) {
 			// A call is still inside the plugin: its code must stay mapped.
 			drpc::log::warn(log_component, "calls still running at exit");

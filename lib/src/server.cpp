@@ -59,7 +59,7 @@ void raise_fd_limit(size_t max_sessions) noexcept
 
 /// What to do about a thread that cannot be started.
 constexpr std::string_view thread_limit_hint =
-	"; raise server.max_threads, or the system's limits on threads (RLIMIT_NPROC, the pids cgroup) or on "
+	"raise server.max_threads, or the system's limits on threads (RLIMIT_NPROC, the pids cgroup) or on "
 	"memory (RLIMIT_DATA and RLIMIT_AS count each thread's stack)";
 
 } // namespace
@@ -99,7 +99,7 @@ public:
 		try {
 			parker_.start();
 			accept_thread_ = std::thread(&Impl::accept_loop, this);
-		} catch (const std::system_error &e) {
+		} catch (...) {
 			// Undone, so that shutdown() (and the destructor) finds nothing
 			// to wait for: a server that never served is simply stopped.
 			parker_.stop();
@@ -107,8 +107,14 @@ public:
 			listener_.fd.reset();
 			listener_closed_ = true;
 			stopped_ = true;
-			throw Error("server " + options_.socket_path.string() + ": cannot start its threads: " +
-			            e.code().message() + std::string(thread_limit_hint));
+			try {
+				throw;
+			} catch (const std::system_error &e) {
+				throw SystemError("server " + options_.socket_path.string() +
+				                          ": cannot start its threads (" +
+				                          std::string(thread_limit_hint) + ")",
+				                  e.code().value());
+			}
 		}
 		log::info("server", "listening on " + options_.socket_path.string());
 	}
@@ -121,7 +127,8 @@ public:
 		if (!listener_closed_) {
 			stopping_.store(true);
 			detail::interrupt_accept(listener_); // wakes accept()
-			accept_thread_.join();
+			if (accept_thread_.joinable())
+				accept_thread_.join();
 			socket_outcome_ = detail::remove_socket_file(options_.socket_path, listener_);
 			listener_.fd.reset();
 			listener_closed_ = true;
@@ -273,7 +280,7 @@ private:
 			sessions_refused_.fetch_add(1);
 			detail::count(counters_.refused_no_thread);
 			log::error(detail::log_limits::refused_no_thread, "server",
-			           "refused a connection from " + who + ": cannot start a session: " + e.what() +
+			           "refused a connection from " + who + ": cannot start a session: " + e.what() + "; " +
 			                   std::string(thread_limit_hint));
 		}
 	}
@@ -322,7 +329,7 @@ private:
 			detail::count(counters_.refused_no_thread);
 			log::error(detail::log_limits::refused_no_thread, "server",
 			           session->description() + ": closing: no thread to serve its next call: " + e.what() +
-			                   std::string(thread_limit_hint));
+			                   "; " + std::string(thread_limit_hint));
 			finish(*session);
 		}
 	}

@@ -46,6 +46,23 @@ cpu_set_t only(int32_t cpu)
 
 bool same(const cpu_set_t &a, const cpu_set_t &b) { return CPU_EQUAL(&a, &b) != 0; }
 
+/// Gives this process back, when it goes, the default thread attributes it
+/// had: a ThreadPlacement changes them for the whole process.
+class KeepThreadDefaults {
+public:
+	KeepThreadDefaults() { REQUIRE(::pthread_getattr_default_np(&saved_) == 0); }
+	~KeepThreadDefaults()
+	{
+		(void)::pthread_setattr_default_np(&saved_);
+		::pthread_attr_destroy(&saved_);
+	}
+	KeepThreadDefaults(const KeepThreadDefaults &) = delete;
+	KeepThreadDefaults &operator=(const KeepThreadDefaults &) = delete;
+
+private:
+	pthread_attr_t saved_{};
+};
+
 /// A CPU this thread may not run on (there is one below CPU_SETSIZE on any
 /// machine this runs on).
 int32_t cpu_outside(const cpu_set_t &set)
@@ -93,6 +110,7 @@ TEST_CASE("call placement: a worker thread runs where the header says, or on the
 	const cpu_set_t own = cpus_of_this_thread();
 	const int32_t cpu = current_cpu();
 	REQUIRE(cpu != any_cpu);
+	const KeepThreadDefaults keep;
 	const ThreadPlacement placement;
 
 	cpu_set_t asked{}, anywhere{}, refused{}, started{}, started_with_attributes{}, placed_later{};
@@ -137,6 +155,39 @@ TEST_CASE("call placement: a worker thread runs where the header says, or on the
 	CHECK(same(started, own));
 	CHECK(same(started_with_attributes, only(cpu)));
 	CHECK(same(placed_later, own));
+}
+
+TEST_CASE("call placement: a change of the worker's CPUs is taken up by the calls and threads after it")
+{
+	const cpu_set_t own = cpus_of_this_thread();
+	if (CPU_COUNT(&own) < 2) {
+		MESSAGE("one CPU: nothing to narrow");
+		return;
+	}
+	int32_t first = any_cpu, second = any_cpu;
+	for (int32_t cpu = 0; cpu < CPU_SETSIZE && second == any_cpu; ++cpu)
+		if (CPU_ISSET(cpu, &own))
+			(first == any_cpu ? first : second) = cpu;
+	const KeepThreadDefaults keep;
+	ThreadPlacement placement;
+
+	// An administrator narrows the worker to one CPU (taskset -p), then its
+	// main thread looks.
+	const cpu_set_t narrowed = only(first);
+	REQUIRE(::sched_setaffinity(0, sizeof(narrowed), &narrowed) == 0);
+	placement.refresh();
+	cpu_set_t anywhere{}, refused{}, started{};
+	std::thread([&] {
+		placement.run_here(any_cpu);
+		anywhere = cpus_of_this_thread();
+		placement.run_here(second);
+		refused = cpus_of_this_thread();
+		std::thread([&] { started = cpus_of_this_thread(); }).join();
+	}).join();
+	REQUIRE(::sched_setaffinity(0, sizeof(own), &own) == 0);
+	CHECK(same(anywhere, narrowed));
+	CHECK(same(refused, narrowed));
+	CHECK(same(started, narrowed));
 }
 
 TEST_CASE("worker connections: one home connection per CPU, kept for the next call there, made anew when lost")

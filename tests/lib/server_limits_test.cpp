@@ -108,16 +108,19 @@ TEST_CASE("limits: a server whose threads cannot start says why and leaves nothi
 	{
 		drpc::DomainSocketServer server(path, 0600);
 		std::string error = "(nothing thrown)";
+		int code = 0;
 		{
 			const NoThreadStarts no_threads;
 			try {
 				server.start();
-			} catch (const drpc::Error &e) {
+			} catch (const drpc::SystemError &e) {
 				error = e.what();
+				code = e.code();
 			}
 		}
-		CHECK_MESSAGE(error.find(path.string() + ": cannot start its threads: ") != std::string::npos, error);
+		CHECK_MESSAGE(error.find(path.string() + ": cannot start its threads (") != std::string::npos, error);
 		CHECK_MESSAGE(error.find("RLIMIT_DATA") != std::string::npos, error);
+		CHECK(code != 0);
 		CHECK_FALSE(std::filesystem::exists(path));
 		CHECK(server.shutdown());
 	} // and its destructor has nothing to wait for

@@ -113,7 +113,10 @@ public:
 
 	/// Creates the socket and starts accepting. Throws Error naming the path:
 	/// "socket in use" when a live server answers there, when the path is
-	/// not a socket, when binding fails.
+	/// not a socket, when binding fails; SystemError "cannot start its
+	/// threads" (its errno as code()) when the system refuses them, after
+	/// which the server is stopped, its socket file removed, and it cannot
+	/// be started again.
 	void start();
 
 	/// Stops accepting, lets calls in flight finish (for up to
