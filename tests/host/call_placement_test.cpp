@@ -4,6 +4,7 @@
 // header says (or back to the worker's CPUs), and each CPU has one home
 // connection, lost with a failed call and made anew.
 #include "host_support.hpp"
+#include "thread_defaults.hpp"
 
 #include <isolation/call_placement.hpp>
 #include <isolation/worker_connections.hpp>
@@ -45,23 +46,6 @@ cpu_set_t only(int32_t cpu)
 }
 
 bool same(const cpu_set_t &a, const cpu_set_t &b) { return CPU_EQUAL(&a, &b) != 0; }
-
-/// Gives this process back, when it goes, the default thread attributes it
-/// had: a ThreadPlacement changes them for the whole process.
-class KeepThreadDefaults {
-public:
-	KeepThreadDefaults() { REQUIRE(::pthread_getattr_default_np(&saved_) == 0); }
-	~KeepThreadDefaults()
-	{
-		(void)::pthread_setattr_default_np(&saved_);
-		::pthread_attr_destroy(&saved_);
-	}
-	KeepThreadDefaults(const KeepThreadDefaults &) = delete;
-	KeepThreadDefaults &operator=(const KeepThreadDefaults &) = delete;
-
-private:
-	pthread_attr_t saved_{};
-};
 
 /// A CPU this thread may not run on (there is one below CPU_SETSIZE on any
 /// machine this runs on).
@@ -110,7 +94,7 @@ TEST_CASE("call placement: a worker thread runs where the header says, or on the
 	const cpu_set_t own = cpus_of_this_thread();
 	const int32_t cpu = current_cpu();
 	REQUIRE(cpu != any_cpu);
-	const KeepThreadDefaults keep;
+	const test_support::KeptThreadDefaults kept;
 	const ThreadPlacement placement;
 
 	cpu_set_t asked{}, anywhere{}, refused{}, started{}, started_with_attributes{}, placed_later{};
@@ -168,7 +152,7 @@ TEST_CASE("call placement: a change of the worker's CPUs is taken up by the call
 	for (int32_t cpu = 0; cpu < CPU_SETSIZE && second == any_cpu; ++cpu)
 		if (CPU_ISSET(cpu, &own))
 			(first == any_cpu ? first : second) = cpu;
-	const KeepThreadDefaults keep;
+	const test_support::KeptThreadDefaults kept;
 	ThreadPlacement placement;
 
 	// An administrator narrows the worker to one CPU (taskset -p), then its

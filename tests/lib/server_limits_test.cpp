@@ -6,6 +6,7 @@
 #include "child_process.hpp"
 #include "server_fixture.hpp"
 #include "test_support.hpp"
+#include "thread_defaults.hpp"
 
 #include <drpc/client.hpp>
 #include <drpc/codec.hpp>
@@ -18,7 +19,6 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
-#include <pthread.h>
 #include <set>
 #include <sstream>
 #include <sys/resource.h>
@@ -73,31 +73,6 @@ std::future<void> send_without_reading(test::RawConnection &connection, int coun
 /// An encoded echo call (module 1000, method 0) with `body`.
 std::string echo_call(const std::string &body) { return make_call(1000, 0, body).SerializeAsString(); }
 
-/// While it lives, no thread can start in this process: the default stack
-/// it gives them cannot be mapped (as under a tight RLIMIT_DATA).
-class NoThreadStarts {
-public:
-	NoThreadStarts()
-	{
-		REQUIRE(::pthread_getattr_default_np(&saved_) == 0);
-		pthread_attr_t unmappable;
-		REQUIRE(::pthread_getattr_default_np(&unmappable) == 0);
-		REQUIRE(::pthread_attr_setstacksize(&unmappable, size_t{1} << 50) == 0);
-		REQUIRE(::pthread_setattr_default_np(&unmappable) == 0);
-		::pthread_attr_destroy(&unmappable);
-	}
-	~NoThreadStarts()
-	{
-		(void)::pthread_setattr_default_np(&saved_);
-		::pthread_attr_destroy(&saved_);
-	}
-	NoThreadStarts(const NoThreadStarts &) = delete;
-	NoThreadStarts &operator=(const NoThreadStarts &) = delete;
-
-private:
-	pthread_attr_t saved_{};
-};
-
 } // namespace
 
 TEST_CASE("limits: a server whose threads cannot start says why and leaves nothing behind")
@@ -110,7 +85,7 @@ TEST_CASE("limits: a server whose threads cannot start says why and leaves nothi
 		std::string error = "(nothing thrown)";
 		int code = 0;
 		{
-			const NoThreadStarts no_threads;
+			const test_support::NoThreadStarts no_threads;
 			try {
 				server.start();
 			} catch (const drpc::SystemError &e) {
