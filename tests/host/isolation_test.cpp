@@ -317,6 +317,21 @@ TEST_CASE("isolation: processes a plugin starts are stopped with its worker")
 	CHECK(host.stop() == 0);
 }
 
+TEST_CASE("isolation: a plugin that kills its whole process group kills only its worker's")
+{
+	IsolatedHost host({fault_plugin("fault_fork")}, isolated({"fault_fork"}));
+	Bystander bystander(host.socket());
+	REQUIRE(status_of(host.socket(), fork_id, 0) == drpc::Status::SUCCESS);
+	CHECK(status_of(host.socket(), fork_id, 2) == drpc::Status::FAILURE);
+	CHECK(host.alive());
+	CHECK(eventually([&] { return status_of(host.socket(), fork_id, 0) == drpc::Status::SUCCESS; }));
+	const auto module = host.module(fork_id);
+	REQUIRE(module);
+	CHECK(module->crashes() == 1);
+	CHECK(bystander.stop() == 0);
+	CHECK(host.stop() == 0);
+}
+
 TEST_CASE("isolation: a full-protobuf plugin, refused in-process, runs isolated and reloads 10 times, state kept")
 {
 	IsolatedHost host({fault_plugin("fault_fullpb")}, isolated({"fault_fullpb"}));
