@@ -146,8 +146,9 @@ void join_cgroup(const CgroupJoin &join, int status_fd) noexcept
                              int output_fd, const CgroupJoin &cgroup) noexcept
 {
 	// A process group of its own, so that what its plugin starts is
-	// stopped with it (WorkerProcess::kill); Ctrl-C reaches the host only,
-	// which stops its workers in order.
+	// stopped with it (WorkerProcess::try_reap), and what it signals with
+	// kill(0, ...) is its own; Ctrl-C reaches the host only, which stops its
+	// workers in order.
 	(void)::setpgid(0, 0);
 	join_cgroup(cgroup, from[2]);
 	// First out of the way of 3..7 (a source may sit on a target), then
@@ -199,9 +200,8 @@ bool others_in_group(pid_t leader) noexcept
 		stat[got] = '\0';
 		// "pid (comm) state ppid pgrp ...": comm may hold anything, ')' too.
 		const char *after_comm = std::strrchr(stat, ')');
-		char state = 0;
-		long ppid = 0, group = 0;
-		if (after_comm != nullptr && std::sscanf(after_comm + 1, " %c %ld %ld", &state, &ppid, &group) == 3 &&
+		long group = 0;
+		if (after_comm != nullptr && std::sscanf(after_comm + 1, " %*c %*d %ld", &group) == 1 &&
 		    group == leader) {
 			found = true;
 			break;

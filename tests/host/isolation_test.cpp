@@ -276,7 +276,7 @@ TEST_CASE("isolation: processes a plugin starts are stopped with its worker")
 	{
 		REQUIRE(host.workers().size() == 1);
 		REQUIRE(::kill(host.workers()[0], SIGKILL) == 0);
-		CHECK(eventually([&] { return status_of(host.socket(), fork_id, 0) == drpc::Status::SUCCESS; }));
+		CHECK(serves(host, fork_id));
 		CHECK(host.log().find("killed by signal 9") != std::string::npos);
 		CHECK(host.log().find("left processes") == std::string::npos);
 	}
@@ -289,7 +289,7 @@ TEST_CASE("isolation: processes a plugin starts are stopped with its worker")
 		CHECK(eventually([&] {
 			return host.log().find("left processes its plugin started: killed them") != std::string::npos;
 		}));
-		CHECK(eventually([&] { return status_of(host.socket(), fork_id, 0) == drpc::Status::SUCCESS; }));
+		CHECK(serves(host, fork_id));
 	}
 	SUBCASE("when it is unloaded")
 	{
@@ -324,7 +324,7 @@ TEST_CASE("isolation: a plugin that kills its whole process group kills only its
 	REQUIRE(status_of(host.socket(), fork_id, 0) == drpc::Status::SUCCESS);
 	CHECK(status_of(host.socket(), fork_id, 2) == drpc::Status::FAILURE);
 	CHECK(host.alive());
-	CHECK(eventually([&] { return status_of(host.socket(), fork_id, 0) == drpc::Status::SUCCESS; }));
+	CHECK(serves(host, fork_id));
 	const auto module = host.module(fork_id);
 	REQUIRE(module);
 	CHECK(module->crashes() == 1);
