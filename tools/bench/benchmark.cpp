@@ -63,8 +63,12 @@ Target target_for(const Case &spec)
 	return {};
 }
 
-CaseResult run_case(const Options &options, const Case &spec, const CallPlan &plan,
-                    const std::filesystem::path &drpc_socket, const std::filesystem::path &floor_socket)
+namespace {
+
+/// `measured` (the "drpc" side of the result, called `side` in errors and
+/// thread names) and the floor, alternated.
+CaseResult run_sides(const Options &options, const Case &spec, const CallPlan &plan, const char *side,
+                     const CallerFactory &measured, const std::filesystem::path &floor_socket)
 {
 	const std::vector<size_t> records = floor_records(plan.encoded_bytes);
 
@@ -74,9 +78,6 @@ CaseResult run_case(const Options &options, const Case &spec, const CallPlan &pl
 	load.duration = std::chrono::duration_cast<std::chrono::nanoseconds>(options.seconds / options.rounds);
 	load.calls_per_connection = options.calls == 0 ? 0 : (options.calls + options.rounds - 1) / options.rounds;
 
-	const CallerFactory drpc_caller = [&](unsigned) {
-		return std::make_unique<DrpcCaller>(drpc_socket, plan.call);
-	};
 	const CallerFactory floor_caller = [&](unsigned) {
 		return std::make_unique<FloorCaller>(floor_socket, records);
 	};
@@ -84,8 +85,8 @@ CaseResult run_case(const Options &options, const Case &spec, const CallPlan &pl
 	SideRuns drpc;
 	SideRuns floor;
 	for (unsigned round = 0; round < options.rounds; ++round) {
-		load.thread_name = "drpc-client";
-		drpc.add(run_load(load, drpc_caller), "dRPC");
+		load.thread_name = std::string(side) + "-client";
+		drpc.add(run_load(load, measured), side);
 		load.thread_name = "floor-client";
 		floor.add(run_load(load, floor_caller), "floor");
 	}
@@ -110,6 +111,30 @@ CaseResult run_case(const Options &options, const Case &spec, const CallPlan &pl
 		result.pass = result.drpc.bytes_per_second >= result.target.threshold;
 		break;
 	}
+	return result;
+}
+
+} // namespace
+
+CaseResult run_case(const Options &options, const Case &spec, const CallPlan &plan,
+                    const std::filesystem::path &drpc_socket, const std::filesystem::path &floor_socket)
+{
+	return run_sides(
+		options, spec, plan, "dRPC",
+		[&](unsigned) { return std::make_unique<DrpcCaller>(drpc_socket, plan.call); }, floor_socket);
+}
+
+CaseResult run_relay_case(const Options &options, const Case &spec, const CallPlan &plan,
+                          const std::filesystem::path &relay_socket, const std::filesystem::path &floor_socket)
+{
+	const std::vector<size_t> records = floor_records(plan.encoded_bytes);
+	CaseResult result = run_sides(
+		options, spec, plan, "relay",
+		[&](unsigned) { return std::make_unique<FloorCaller>(relay_socket, records); }, floor_socket);
+	result.measured = "relay";
+	// A reference, not a product: held to nothing.
+	result.target = {};
+	result.pass = true;
 	return result;
 }
 

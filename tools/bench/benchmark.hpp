@@ -9,6 +9,7 @@
 #include "stats.hpp"
 
 #include <filesystem>
+#include <string>
 
 namespace drpc::bench {
 
@@ -39,6 +40,8 @@ struct CaseResult {
 	/// The encoded Call and the records it travels in.
 	size_t call_bytes = 0;
 	size_t records = 0;
+	/// What the "drpc" side measured: "drpc", or "relay" (run_relay_case).
+	std::string measured = "drpc";
 	SideResult drpc;
 	SideResult floor;
 	double ratio = 0; ///< dRPC calls/s over the floor's
@@ -55,5 +58,12 @@ struct CaseResult {
 /// Throws std::runtime_error naming the side and connection that failed.
 [[nodiscard]] CaseResult run_case(const Options &options, const Case &spec, const CallPlan &plan,
                                   const std::filesystem::path &drpc_socket, const std::filesystem::path &floor_socket);
+
+/// As run_case, with the floor's own records sent through `relay_socket` (a
+/// FloorServer relaying to another, in two other processes) in place of
+/// dRPC: the ceiling of a relayed call's shape, no dRPC in it.
+[[nodiscard]] CaseResult run_relay_case(const Options &options, const Case &spec, const CallPlan &plan,
+                                        const std::filesystem::path &relay_socket,
+                                        const std::filesystem::path &floor_socket);
 
 } // namespace drpc::bench

@@ -29,8 +29,8 @@ std::vector<size_t> floor_records(size_t message_bytes)
 	return records;
 }
 
-FloorServer::FloorServer(std::filesystem::path socket_path)
-	: path_(std::move(socket_path)), listener_(listen_seqpacket(path_))
+FloorServer::FloorServer(std::filesystem::path socket_path, std::filesystem::path upstream)
+	: path_(std::move(socket_path)), upstream_(std::move(upstream)), listener_(listen_seqpacket(path_))
 {
 	acceptor_ = std::thread(&FloorServer::accept_loop, this);
 }
@@ -80,28 +80,46 @@ void FloorServer::accept_loop() noexcept
 	}
 }
 
+namespace {
+
+/// Receives records into `message` (grown as needed) until a short one ends
+/// the message; its size. Throws when the peer closes.
+size_t receive_message(int fd, std::vector<uint8_t> &message, const char *what)
+{
+	size_t used = 0;
+	size_t record;
+	do {
+		if (message.size() < used + floor_record_size)
+			message.resize(std::max(2 * message.size(), used + floor_record_size));
+		record = receive_record(fd, message.data() + used, floor_record_size, what);
+		if (record == 0)
+			throw std::runtime_error("closed");
+		used += record;
+	} while (record == floor_record_size);
+	return used;
+}
+
+void send_message(int fd, const std::vector<uint8_t> &message, size_t used, const char *what)
+{
+	for (size_t offset = 0; offset < used; offset += floor_record_size)
+		send_record(fd, message.data() + offset, std::min(floor_record_size, used - offset), what);
+}
+
+} // namespace
+
 void FloorServer::serve(int fd) noexcept
 {
-	::pthread_setname_np(::pthread_self(), "floor-server");
+	::pthread_setname_np(::pthread_self(), upstream_.empty() ? "floor-server" : "floor-relay");
 	try {
+		const UniqueFd upstream = upstream_.empty() ? UniqueFd() : connect_seqpacket(upstream_);
 		std::vector<uint8_t> message(floor_record_size);
 		for (;;) {
-			// Receive records in place until a short one ends the message.
-			size_t used = 0;
-			size_t record;
-			do {
-				if (message.size() < used + floor_record_size)
-					message.resize(std::max(2 * message.size(), used + floor_record_size));
-				record = receive_record(fd, message.data() + used, floor_record_size,
-				                        "floor server receive");
-				if (record == 0)
-					throw std::runtime_error("closed");
-				used += record;
-			} while (record == floor_record_size);
-
-			for (size_t offset = 0; offset < used; offset += floor_record_size)
-				send_record(fd, message.data() + offset, std::min(floor_record_size, used - offset),
-				            "floor server send");
+			size_t used = receive_message(fd, message, "floor server receive");
+			if (upstream.get() >= 0) {
+				send_message(upstream.get(), message, used, "floor relay send upstream");
+				used = receive_message(upstream.get(), message, "floor relay receive upstream");
+			}
+			send_message(fd, message, used, "floor server send");
 		}
 	} catch (...) {
 		// A closed or failed connection ends only this session.

@@ -33,10 +33,17 @@ inline constexpr size_t floor_record_size = framing::max_record_size;
 [[nodiscard]] std::vector<size_t> floor_records(size_t message_bytes);
 
 /// Echo server, one thread per connection, blocking receive and send.
+///
+/// With an `upstream`, a bare relay instead: each connection gets one of its
+/// own to `upstream` (another floor server, in another process), and each
+/// message goes there and its echo comes back, on the connection's one
+/// blocking thread. That is the shape of a call to an isolated module
+/// (client, drpc-host, worker) with nothing of dRPC in it: how fast such a
+/// call can be on this machine at best.
 class FloorServer {
 public:
 	/// Binds `socket_path` and starts accepting; throws std::system_error.
-	explicit FloorServer(std::filesystem::path socket_path);
+	explicit FloorServer(std::filesystem::path socket_path, std::filesystem::path upstream = {});
 	/// Calls stop().
 	~FloorServer();
 	FloorServer(const FloorServer &) = delete;
@@ -53,6 +60,7 @@ private:
 	void serve(int fd) noexcept;
 
 	const std::filesystem::path path_;
+	const std::filesystem::path upstream_;
 	UniqueFd listener_;
 	std::thread acceptor_;
 	std::mutex mutex_;

@@ -3,6 +3,7 @@
 #include "isolation_bench.hpp"
 
 #include "benchmark.hpp"
+#include "child_server.hpp"
 #include "drpc_caller.hpp"
 #include "floor_server.hpp"
 #include "report.hpp"
@@ -102,13 +103,27 @@ private:
 	pid_t pid_ = -1;
 };
 
-std::string verdict(const CaseResult &isolated)
+std::string verdict(const CaseResult &isolated, const CaseResult &relay)
 {
 	const double target = isolated.spec.payload_bytes <= 4096 ? isolated_small_target : isolated_bulk_target;
 	std::ostringstream line;
 	line << "  isolated/floor " << std::fixed << std::setprecision(2) << isolated.ratio << " (target >= " << target
-	     << ") " << (isolated.ratio >= target ? "PASS" : "BELOW");
+	     << ") " << (isolated.ratio >= target ? "PASS" : "BELOW") << "; bare relay/floor " << relay.ratio;
+	if (relay.ratio > 0)
+		line << ": isolated is " << isolated.ratio / relay.ratio << " x the bare relay";
 	return line.str();
+}
+
+/// A floor server in a child process: the bare relay's far end.
+ChildServer::Serve floor_serving(const std::filesystem::path &socket, const std::filesystem::path &upstream = {})
+{
+	return [socket, upstream](const sigset_t &stop_signals) {
+		FloorServer server(socket, upstream);
+		int signal = 0;
+		sigwait(&stop_signals, &signal);
+		server.stop();
+		return 0;
+	};
 }
 
 } // namespace
@@ -127,11 +142,25 @@ int run_isolation(const Options &options)
 		std::cerr << "drpc-bench --isolation: " << e.what() << '\n';
 		return 1;
 	}
+	// Forked before this process starts threads (the floor's).
+	const std::filesystem::path relay_end = dir.path() / "relay-end.sock";
+	const std::filesystem::path relay_socket = dir.path() / "relay.sock";
+	std::optional<ChildServer> relay_far_end;
+	std::optional<ChildServer> relay;
+	try {
+		relay_far_end.emplace("the bare relay's echo", relay_end, floor_serving(relay_end));
+		relay.emplace("the bare relay", relay_socket, floor_serving(relay_socket, relay_end));
+	} catch (const std::exception &e) {
+		std::cerr << "drpc-bench --isolation: " << e.what() << '\n';
+		return 1;
+	}
 	FloorServer floor(dir.path() / "floor.sock");
 	std::cout << "drpc-bench --isolation: echo (module 1000) in drpc-host, in-process and isolated (a worker "
 		     "process), each vs the SEQPACKET echo floor; "
 		  << options.seconds.count() << " s per side in " << options.rounds << " rounds; "
-		  << std::thread::hardware_concurrency() << " CPUs\n"
+		  << std::thread::hardware_concurrency()
+		  << " CPUs; and the bare relay: the floor's records through a relay process to an echo process, "
+		     "a blocking thread per connection, as isolated calls go, with no dRPC in it\n"
 		  << std::flush;
 	for (const Case &spec : options.cases) {
 		const CallPlan plan = plan_call(echo_module, echo_method, spec.payload_bytes, false);
@@ -140,9 +169,13 @@ int run_isolation(const Options &options)
 		const CaseResult inside = run_case(options, spec, plan, in_process->socket(), floor.socket_path());
 		std::cout << format_case("echo in-process", inside) << '\n' << std::flush;
 		const CaseResult outside = run_case(options, spec, plan, isolated->socket(), floor.socket_path());
-		std::cout << format_case("echo isolated", outside) << '\n' << verdict(outside) << '\n' << std::flush;
+		std::cout << format_case("echo isolated", outside) << '\n' << std::flush;
+		const CaseResult bare = run_relay_case(options, spec, plan, relay_socket, floor.socket_path());
+		std::cout << format_case("bare relay", bare) << '\n' << verdict(outside, bare) << '\n' << std::flush;
 	}
 	floor.stop();
+	relay->stop();
+	relay_far_end->stop();
 	return 0;
 }
 

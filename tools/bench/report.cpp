@@ -72,8 +72,8 @@ std::string format_case(const std::string &label, const CaseResult &result)
 {
 	const bool bulk = result.records > 1;
 	return label + " " + size_text(result.spec.payload_bytes) + " x " + std::to_string(result.spec.connections) +
-	       " conn: drpc " + side_text(result.drpc, bulk) + " | floor " + side_text(result.floor, bulk) +
-	       format(" | ratio %.2f ", result.ratio) + target_text(result);
+	       " conn: " + result.measured + " " + side_text(result.drpc, bulk) + " | floor " +
+	       side_text(result.floor, bulk) + format(" | ratio %.2f ", result.ratio) + target_text(result);
 }
 
 nlohmann::json case_json(const std::string &label, const CaseResult &result)

@@ -5,6 +5,8 @@
 /// from the clients'. Fork it before this process starts any thread.
 #pragma once
 
+#include "child_server.hpp"
+
 #include <drpc/server.hpp>
 
 #include <filesystem>
@@ -17,18 +19,13 @@ public:
 	/// Forks the server on `options.socket_path` and waits until it accepts.
 	/// Throws std::runtime_error.
 	explicit ServerProcess(ServerOptions options);
-	/// Calls stop().
-	~ServerProcess();
-	ServerProcess(const ServerProcess &) = delete;
-	ServerProcess &operator=(const ServerProcess &) = delete;
 
-	[[nodiscard]] pid_t pid() const noexcept { return pid_; }
+	[[nodiscard]] pid_t pid() const noexcept { return child_.pid(); }
 	/// SIGTERM, then its exit status: 0 when its shutdown was clean. Idempotent.
-	int stop() noexcept;
+	int stop() noexcept { return child_.stop(); }
 
 private:
-	pid_t pid_ = -1;
-	int status_ = -1;
+	ChildServer child_;
 };
 
 } // namespace drpc::bench
