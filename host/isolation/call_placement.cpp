@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <pthread.h>
 #include <sys/sysinfo.h>
+#include <utility>
 
 namespace drpc::host::isolation {
 namespace {
@@ -35,6 +36,16 @@ constexpr int32_t unplaced = -2;
 	return set;
 }
 
+/// How many CPUs this process may run on now (placeable_cpus() when that
+/// cannot be read).
+[[nodiscard]] size_t cpus_of_process() noexcept
+{
+	cpu_set_t set;
+	if (::sched_getaffinity(0, sizeof(set), &set) != 0 || CPU_COUNT(&set) <= 0)
+		return placeable_cpus();
+	return static_cast<size_t>(CPU_COUNT(&set));
+}
+
 } // namespace
 
 int32_t current_cpu() noexcept
@@ -45,14 +56,39 @@ int32_t current_cpu() noexcept
 
 size_t placeable_cpus() noexcept { return static_cast<size_t>(std::clamp(::get_nprocs_conf(), 1, CPU_SETSIZE)); }
 
-HeldCpus::HeldCpus(size_t cpus) : held_(cpus) {}
+HeldCpus::HeldCpus(size_t cpus, size_t run_on) : held_(cpus), run_on_(run_on == 0 ? cpus : run_on) {}
 
 HeldCpus &HeldCpus::host()
 {
 	// Never destroyed: a call may give its CPU back during exit().
-	static HeldCpus *const cpus = new HeldCpus(placeable_cpus());
+	static HeldCpus *const cpus = new HeldCpus(placeable_cpus(), cpus_of_process());
 	return *cpus;
 }
+
+HeldCpus::InFlight::InFlight(HeldCpus &cpus) noexcept : cpus_(&cpus)
+{
+	cpus_->in_flight_.fetch_add(1, std::memory_order_relaxed);
+}
+
+HeldCpus::InFlight::InFlight(InFlight &&other) noexcept : cpus_(std::exchange(other.cpus_, nullptr)) {}
+
+HeldCpus::InFlight &HeldCpus::InFlight::operator=(InFlight &&other) noexcept
+{
+	if (this != &other) {
+		if (cpus_)
+			cpus_->in_flight_.fetch_sub(1, std::memory_order_relaxed);
+		cpus_ = std::exchange(other.cpus_, nullptr);
+	}
+	return *this;
+}
+
+HeldCpus::InFlight::~InFlight()
+{
+	if (cpus_)
+		cpus_->in_flight_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+bool HeldCpus::crowded() const noexcept { return in_flight_.load(std::memory_order_relaxed) > run_on_; }
 
 bool HeldCpus::take(int32_t cpu) noexcept
 {

@@ -11,7 +11,8 @@ WorkerLease::WorkerLease(WorkerLease &&other) noexcept
 	: connection(std::move(other.connection)),
 	  slot(std::exchange(other.slot, std::nullopt)),
 	  home_of_(std::exchange(other.home_of_, nullptr)),
-	  home_cpu_(std::exchange(other.home_cpu_, any_cpu))
+	  home_cpu_(std::exchange(other.home_cpu_, any_cpu)),
+	  in_flight_(std::move(other.in_flight_))
 {
 }
 
@@ -24,6 +25,7 @@ WorkerLease &WorkerLease::operator=(WorkerLease &&other) noexcept
 		slot = std::exchange(other.slot, std::nullopt);
 		home_of_ = std::exchange(other.home_of_, nullptr);
 		home_cpu_ = std::exchange(other.home_cpu_, any_cpu);
+		in_flight_ = std::move(other.in_flight_);
 	}
 	return *this;
 }
@@ -54,13 +56,15 @@ WorkerConnections::WorkerConnections(std::filesystem::path socket, uid_t worker_
 WorkerLease WorkerConnections::take(int32_t cpu)
 {
 	WorkerLease lease;
+	lease.in_flight_ = HeldCpus::InFlight(held_cpus_);
+	const bool placing = cpu >= 0 && !held_cpus_.crowded();
 	{
 		const std::lock_guard lock(mutex_);
 		if (!free_slots_.empty()) {
 			lease.slot = free_slots_.back();
 			free_slots_.pop_back();
 		}
-		if (cpu >= 0 && static_cast<size_t>(cpu) < homes_.size() && !homes_[cpu].busy && held_cpus_.take(cpu)) {
+		if (placing && static_cast<size_t>(cpu) < homes_.size() && !homes_[cpu].busy && held_cpus_.take(cpu)) {
 			Home &home = homes_[cpu];
 			home.busy = true;
 			lease.home_of_ = this;

@@ -44,6 +44,7 @@ private:
 	friend class WorkerConnections;
 	WorkerConnections *home_of_ = nullptr;
 	int32_t home_cpu_ = any_cpu;
+	HeldCpus::InFlight in_flight_;
 };
 
 class WorkerConnections {
@@ -56,8 +57,9 @@ public:
 	                  HeldCpus &held_cpus = HeldCpus::host());
 
 	/// The home connection of `cpu` when no call holds it, nor that CPU in
-	/// any module (home_cpu() then says so; a CPU without one yet makes it of
-	/// an idle or new connection),
+	/// any module, and the host is not crowded with calls (HeldCpus; the
+	/// lease counts as one in flight; home_cpu() then says so; a CPU without
+	/// one yet makes it of an idle or new connection),
 	/// else an idle connection, or a new one; and a free slot if there is
 	/// one. Throws what connect() throws.
 	[[nodiscard]] WorkerLease take(int32_t cpu = any_cpu);

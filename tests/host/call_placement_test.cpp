@@ -2,7 +2,8 @@
 // Running a relayed call on its caller's CPU: the host thread is held on its
 // CPU for the call and given its CPUs back, a worker thread goes where the
 // header says (or back to the worker's CPUs), and each CPU has one home
-// connection, lost with a failed call and made anew.
+// connection, lost with a failed call and made anew; none is placed while
+// more relayed calls are in flight than the host has CPUs.
 #include "host_support.hpp"
 #include "thread_defaults.hpp"
 
@@ -57,6 +58,26 @@ int32_t cpu_outside(const cpu_set_t &set)
 	FAIL("every CPU is allowed");
 	return any_cpu;
 }
+
+/// A worker's socket served here, and the connections of two modules to it,
+/// which share `held`.
+struct TwoModules {
+	explicit TwoModules(HeldCpus &held)
+		: first(socket, ::getuid(), ::getpid(), SharedRegion::create("placement-test"), held),
+		  second(socket, ::getuid(), ::getpid(), SharedRegion::create("placement-test"), held)
+	{
+		server.start();
+	}
+	~TwoModules() { server.shutdown(); }
+	TwoModules(const TwoModules &) = delete;
+	TwoModules &operator=(const TwoModules &) = delete;
+
+	host_test::TempDir dir;
+	const std::filesystem::path socket = dir.path() / "worker.sock";
+	drpc::DomainSocketServer server{socket, 0600};
+	WorkerConnections first;
+	WorkerConnections second;
+};
 
 } // namespace
 
@@ -180,7 +201,9 @@ TEST_CASE("worker connections: one home connection per CPU, kept for the next ca
 	const std::filesystem::path socket = dir.path() / "worker.sock";
 	drpc::DomainSocketServer server{socket, 0600};
 	server.start();
-	WorkerConnections connections(socket, ::getuid(), ::getpid(), SharedRegion::create("placement-test"));
+	// Room for every call below to be placed, whatever CPUs this machine has.
+	HeldCpus held(drpc::host::isolation::placeable_cpus(), 8);
+	WorkerConnections connections(socket, ::getuid(), ::getpid(), SharedRegion::create("placement-test"), held);
 
 	WorkerLease home = connections.take(0);
 	CHECK(home.home_cpu() == 0);
@@ -217,7 +240,8 @@ TEST_CASE("worker connections: a CPU's home is let go when its connection cannot
 {
 	host_test::TempDir dir;
 	const std::filesystem::path socket = dir.path() / "worker.sock";
-	WorkerConnections connections(socket, ::getuid(), ::getpid(), SharedRegion::create("placement-test"));
+	HeldCpus held(drpc::host::isolation::placeable_cpus(), 8);
+	WorkerConnections connections(socket, ::getuid(), ::getpid(), SharedRegion::create("placement-test"), held);
 
 	// Nobody listens yet: no connection, and CPU 0 is not left taken.
 	CHECK_THROWS(static_cast<void>(connections.take(0)));
@@ -242,12 +266,9 @@ TEST_CASE("worker connections: one call per CPU runs placed, whatever module it 
 	CHECK_FALSE(held.take(any_cpu));
 	CHECK_FALSE(held.take(1));
 
-	host_test::TempDir dir;
-	const std::filesystem::path socket = dir.path() / "worker.sock";
-	drpc::DomainSocketServer server{socket, 0600};
-	server.start();
-	WorkerConnections first(socket, ::getuid(), ::getpid(), SharedRegion::create("placement-test"), held);
-	WorkerConnections second(socket, ::getuid(), ::getpid(), SharedRegion::create("placement-test"), held);
+	TwoModules modules(held);
+	WorkerConnections &first = modules.first;
+	WorkerConnections &second = modules.second;
 
 	WorkerLease placed = first.take(0);
 	CHECK(placed.home_cpu() == 0);
@@ -264,5 +285,40 @@ TEST_CASE("worker connections: one call per CPU runs placed, whatever module it 
 		const WorkerLease lost = std::move(next);
 	}
 	CHECK(first.take(0).home_cpu() == 0);
-	server.shutdown();
+}
+
+TEST_CASE("worker connections: no call is placed while more relayed calls are in flight than the host has CPUs")
+{
+	HeldCpus held(1);
+	TwoModules modules(held);
+	WorkerConnections &first = modules.first;
+	WorkerConnections &second = modules.second;
+
+	WorkerLease placed = first.take(0);
+	CHECK(placed.home_cpu() == 0);
+	// Another module's call in flight: the host has more than its one CPU.
+	WorkerLease other = second.take(any_cpu);
+	CHECK(held.crowded());
+	first.give_back(std::move(placed));
+	// CPU 0 is free, but two calls are in flight: this one is not placed.
+	WorkerLease crowded = first.take(0);
+	CHECK(crowded.home_cpu() == any_cpu);
+	first.give_back(std::move(crowded));
+
+	// A call given back, and one lost (never given back), no longer count.
+	second.give_back(std::move(other));
+	{
+		const WorkerLease lost = second.take(any_cpu);
+	}
+	CHECK_FALSE(held.crowded());
+	// A lease moved counts once, and stops counting once.
+	{
+		WorkerLease moved = first.take(0);
+		WorkerLease holder = std::move(moved);
+		CHECK(holder.home_cpu() == 0);
+		CHECK_FALSE(held.crowded());
+		first.give_back(std::move(holder));
+	}
+	CHECK_FALSE(held.crowded());
+	CHECK(first.take(0).home_cpu() == 0);
 }
