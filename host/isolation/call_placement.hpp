@@ -39,8 +39,9 @@ inline constexpr int32_t any_cpu = -1;
 /// to run them. With more, every CPU has calls to run: the scheduler keeps
 /// their wakeups local already, and pinning a few only costs (two affinity
 /// changes per call, and pinned and unpinned calls crowding one CPU). In
-/// `drpc-bench --isolation`, 64 B x 8 went from 0.30 to 0.40 of the floor
-/// with this rule, and 64 B x 1 kept its placed figure.
+/// `drpc-bench --isolation` on a 2-CPU VM, 64 B x 8 went from 0.26-0.31 of
+/// the floor to 0.31-0.38 with this rule (README, "Speed"), and 64 B x 1
+/// kept its placed figure.
 class HeldCpus {
 public:
 	/// `cpus` CPUs that may be taken; `run_on` CPUs the host runs on (more
