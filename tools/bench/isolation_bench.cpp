@@ -20,6 +20,7 @@
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -60,10 +61,14 @@ public:
 			<< (isolated ? "process" : "in-process") << "\"}}}";
 		const std::string log = (dir / "host.log").string();
 		const std::string config_text = config.string();
+		const pid_t parent = ::getpid();
 		pid_ = ::fork();
 		if (pid_ < 0)
 			throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
 		if (pid_ == 0) {
+			// A bench killed mid-run stops its hosts (and so their workers).
+			if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || ::getppid() != parent)
+				::_exit(127);
 			const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
 			if (fd >= 0)
 				::dup2(fd, 2);
