@@ -36,9 +36,9 @@ constexpr int32_t unplaced = -2;
 	return set;
 }
 
-/// How many CPUs this process may run on now (placeable_cpus() when that
-/// cannot be read).
-[[nodiscard]] size_t cpus_of_process() noexcept
+/// How many CPUs the calling thread may run on now (placeable_cpus() when
+/// that cannot be read).
+[[nodiscard]] size_t cpus_of_this_thread() noexcept
 {
 	cpu_set_t set;
 	if (::sched_getaffinity(0, sizeof(set), &set) != 0 || CPU_COUNT(&set) <= 0)
@@ -61,7 +61,7 @@ HeldCpus::HeldCpus(size_t cpus, size_t run_on) : held_(cpus), run_on_(run_on == 
 HeldCpus &HeldCpus::host()
 {
 	// Never destroyed: a call may give its CPU back during exit().
-	static HeldCpus *const cpus = new HeldCpus(placeable_cpus(), cpus_of_process());
+	static HeldCpus *const cpus = new HeldCpus(placeable_cpus(), cpus_of_this_thread());
 	return *cpus;
 }
 

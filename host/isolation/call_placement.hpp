@@ -2,10 +2,9 @@
 /// @file call_placement.hpp
 /// Where a call to an isolated module runs: on the CPU of the host thread
 /// that relays it, when that CPU's home connection (worker_connections.hpp)
-/// is free. A relayed call is two synchronous hops; with the host thread and
-/// the worker thread on one CPU each hop is a local wakeup instead of a
-/// cross-CPU interrupt, which is most of what a small call costs (measured in
-/// `drpc-bench --isolation`). One such call per CPU at a time: the others run
+/// is free and the host is not crowded with calls (HeldCpus). A relayed call is two synchronous hops; with the host
+/// thread and the worker thread on one CPU each hop is a local wakeup instead of a cross-CPU interrupt, which is most
+/// of what a small call costs (measured in `drpc-bench --isolation`). One such call per CPU at a time: the others run
 /// where the scheduler puts them, so a CPU-heavy plugin is never crowded onto
 /// one CPU.
 #pragma once
@@ -35,22 +34,23 @@ inline constexpr int32_t any_cpu = -1;
 /// (else each module could crowd one call onto the same CPU); and how many
 /// relayed calls are in flight, placed or not.
 ///
-/// A call is placed only while no more are in flight than the host has CPUs
-/// to run them. With more, every CPU has calls to run: the scheduler keeps
-/// their wakeups local already, and pinning a few only costs (two affinity
-/// changes per call, and pinned and unpinned calls crowding one CPU). In
-/// `drpc-bench --isolation` on a 2-CPU VM, 64 B x 8 went from 0.26-0.31 of
-/// the floor to 0.31-0.38 with this rule (README, "Speed"), and 64 B x 1
-/// kept its placed figure.
+/// A call is placed only while no more calls are in flight (relayed calls and
+/// control calls, running or blocked in the plugin) than the host has CPUs.
+/// With more, the CPUs are most likely busy with calls: the scheduler keeps
+/// their wakeups local already, and pinning a few only costs two affinity
+/// changes per call and crowds pinned and unpinned calls onto one CPU.
+/// Measured with `drpc-bench --isolation` (README, "Isolated plugins",
+/// "Speed"): better at 8 connections, the same at 1.
 class HeldCpus {
 public:
 	/// `cpus` CPUs that may be taken; `run_on` CPUs the host runs on (more
 	/// calls in flight than that are crowded). Zero: `cpus`.
 	explicit HeldCpus(size_t cpus, size_t run_on = 0);
-	/// The host's: the CPUs it may run on when first used.
+	/// The host's: `run_on` is the CPU count of the thread that first uses it
+	/// (a host thread; none is pinned outside a placed call).
 	[[nodiscard]] static HeldCpus &host();
 
-	/// Counts one relayed call in flight for its lifetime.
+	/// Counts one call in flight to a worker for its lifetime.
 	class InFlight {
 	public:
 		InFlight() = default;

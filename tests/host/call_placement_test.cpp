@@ -262,7 +262,8 @@ TEST_CASE("worker connections: a CPU's home is let go when its connection cannot
 
 TEST_CASE("worker connections: one call per CPU runs placed, whatever module it is for")
 {
-	HeldCpus held(1);
+	// One CPU to place on, room for more calls in flight: never crowded here.
+	HeldCpus held(1, 8);
 	CHECK_FALSE(held.take(any_cpu));
 	CHECK_FALSE(held.take(1));
 
@@ -311,6 +312,12 @@ TEST_CASE("worker connections: no call is placed while more relayed calls are in
 		const WorkerLease lost = second.take(any_cpu);
 	}
 	CHECK_FALSE(held.crowded());
+	// Not even one count left over: this call is the only one in flight.
+	{
+		WorkerLease alone = first.take(0);
+		CHECK(alone.home_cpu() == 0);
+		first.give_back(std::move(alone));
+	}
 	// A lease moved counts once, and stops counting once.
 	{
 		WorkerLease moved = first.take(0);

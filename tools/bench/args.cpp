@@ -238,7 +238,7 @@ std::string usage()
 	       "                            against the floor; isolated targets >= 0.45 x the floor\n"
 	       "                            up to 4 KiB, >= 0.40 x for larger calls; and the bare\n"
 	       "                            relay (the floor's records through a relay process to\n"
-	       "                            an echo process, no dRPC): the ceiling of that shape\n"
+	       "                            an echo process, no dRPC): what that shape costs\n"
 	       "  --reload-storm            instead: an in-process drpc-host serving the storm\n"
 	       "                            plugin (module 4300); after a steady-state window,\n"
 	       "                            storm.so is replaced (rename) by the other build, again\n"

@@ -120,7 +120,7 @@ CaseResult run_case(const Options &options, const Case &spec, const CallPlan &pl
                     const std::filesystem::path &drpc_socket, const std::filesystem::path &floor_socket)
 {
 	return run_sides(
-		options, spec, plan, "dRPC",
+		options, spec, plan, "drpc",
 		[&](unsigned) { return std::make_unique<DrpcCaller>(drpc_socket, plan.call); }, floor_socket);
 }
 

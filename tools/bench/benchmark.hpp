@@ -61,7 +61,7 @@ struct CaseResult {
 
 /// As run_case, with the floor's own records sent through `relay_socket` (a
 /// FloorServer relaying to another, in two other processes) in place of
-/// dRPC: the ceiling of a relayed call's shape, no dRPC in it.
+/// dRPC: a reference for what a relayed call's shape costs, no dRPC in it.
 [[nodiscard]] CaseResult run_relay_case(const Options &options, const Case &spec, const CallPlan &plan,
                                         const std::filesystem::path &relay_socket,
                                         const std::filesystem::path &floor_socket);

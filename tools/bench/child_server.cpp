@@ -11,6 +11,7 @@
 #include <cstring>
 #include <exception>
 #include <stdexcept>
+#include <string>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
@@ -38,6 +39,9 @@ ChildServer::ChildServer(std::string what, const std::filesystem::path &socket, 
 			code = serve(stop_signals);
 		} catch (const std::exception &e) {
 			log::error("bench", what + ": " + e.what());
+		} catch (...) {
+			// Never unwinds into the parent's code, copied in this child.
+			log::error("bench", what + ": a non-standard exception");
 		}
 		::_exit(code);
 	}
@@ -46,6 +50,15 @@ ChildServer::ChildServer(std::string what, const std::filesystem::path &socket, 
 			(void)connect_seqpacket(socket);
 			return;
 		} catch (const std::exception &) {
+			int status = 0;
+			if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+				pid_ = -1;
+				throw std::runtime_error(
+					what + " ended before it accepted on " + socket.string() + " (" +
+					(WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
+				                           : "signal " + std::to_string(WTERMSIG(status))) +
+					"; its log is on stderr)");
+			}
 			std::this_thread::sleep_for(std::chrono::milliseconds(10));
 		}
 	}

@@ -21,8 +21,10 @@ public:
 	using Serve = std::function<int(const sigset_t &stop_signals)>;
 
 	/// Forks `serve` and waits until `socket` accepts. The child also gets
-	/// SIGTERM when this process dies. Throws std::runtime_error naming
-	/// `what`.
+	/// SIGTERM when the thread that made it ends (PR_SET_PDEATHSIG): make it
+	/// on the main thread, so that is when this process dies. Throws
+	/// std::runtime_error naming `what`, also at once when the child exits
+	/// before it accepts.
 	ChildServer(std::string what, const std::filesystem::path &socket, Serve serve);
 	/// Calls stop().
 	~ChildServer();

@@ -110,14 +110,24 @@ void send_message(int fd, const std::vector<uint8_t> &message, size_t used, cons
 void FloorServer::serve(int fd) noexcept
 {
 	::pthread_setname_np(::pthread_self(), upstream_.empty() ? "floor-server" : "floor-relay");
+	int upstream = -1;
 	try {
-		const UniqueFd upstream = upstream_.empty() ? UniqueFd() : connect_seqpacket(upstream_);
+		if (!upstream_.empty()) {
+			UniqueFd connected = connect_seqpacket(upstream_);
+			// Watched by stop() as the client's is, so that a relay thread
+			// waiting on the far end wakes too.
+			const std::lock_guard lock(mutex_);
+			if (stopping_)
+				throw std::runtime_error("stopping");
+			open_fds_.insert(connected.get());
+			upstream = connected.release();
+		}
 		std::vector<uint8_t> message(floor_record_size);
 		for (;;) {
 			size_t used = receive_message(fd, message, "floor server receive");
-			if (upstream.get() >= 0) {
-				send_message(upstream.get(), message, used, "floor relay send upstream");
-				used = receive_message(upstream.get(), message, "floor relay receive upstream");
+			if (upstream >= 0) {
+				send_message(upstream, message, used, "floor relay send upstream");
+				used = receive_message(upstream, message, "floor relay receive upstream");
 			}
 			send_message(fd, message, used, "floor server send");
 		}
@@ -125,8 +135,12 @@ void FloorServer::serve(int fd) noexcept
 		// A closed or failed connection ends only this session.
 	}
 	const std::lock_guard lock(mutex_);
-	open_fds_.erase(fd);
-	::close(fd);
+	for (const int open : {fd, upstream}) {
+		if (open >= 0) {
+			open_fds_.erase(open);
+			::close(open);
+		}
+	}
 }
 
 FloorCaller::FloorCaller(const std::filesystem::path &socket_path, std::vector<size_t> records)

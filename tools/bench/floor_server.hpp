@@ -38,8 +38,8 @@ inline constexpr size_t floor_record_size = framing::max_record_size;
 /// own to `upstream` (another floor server, in another process), and each
 /// message goes there and its echo comes back, on the connection's one
 /// blocking thread. That is the shape of a call to an isolated module
-/// (client, drpc-host, worker) with nothing of dRPC in it: how fast such a
-/// call can be on this machine at best.
+/// (client, drpc-host, worker) over plain sockets with nothing of dRPC in
+/// it: a reference for what the shape itself costs on this machine.
 class FloorServer {
 public:
 	/// Binds `socket_path` and starts accepting; throws std::system_error.
@@ -65,7 +65,7 @@ private:
 	std::thread acceptor_;
 	std::mutex mutex_;
 	bool stopping_ = false;
-	std::unordered_set<int> open_fds_;
+	std::unordered_set<int> open_fds_; // clients' and, relaying, upstream's
 	std::vector<std::thread> sessions_;
 };
 
