@@ -177,6 +177,8 @@ Options parse_args(const std::vector<std::string_view> &args)
 	if ((options.sessions != 0) + options.flood + options.storm.enabled + options.isolation > 1)
 		throw std::invalid_argument(
 			"--sessions, --flood, --reload-storm and --isolation are separate runs: give one");
+	if ((options.sessions != 0 || options.flood) && options.json)
+		throw std::invalid_argument("--json is not offered with --sessions or --flood (their report is text)");
 	if (options.sessions != 0 || options.flood)
 		return options;
 	finish_storm(options, given, connections);

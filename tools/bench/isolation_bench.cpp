@@ -108,15 +108,38 @@ private:
 	pid_t pid_ = -1;
 };
 
+double isolated_target(const CaseResult &isolated)
+{
+	return isolated.spec.payload_bytes <= 4096 ? isolated_small_target : isolated_bulk_target;
+}
+
 std::string verdict(const CaseResult &isolated, const CaseResult &relay)
 {
-	const double target = isolated.spec.payload_bytes <= 4096 ? isolated_small_target : isolated_bulk_target;
+	const double target = isolated_target(isolated);
 	std::ostringstream line;
 	line << "  isolated/floor " << std::fixed << std::setprecision(2) << isolated.ratio << " (target >= " << target
 	     << ") " << (isolated.ratio >= target ? "PASS" : "BELOW") << "; bare relay/floor " << relay.ratio;
 	if (relay.ratio > 0)
 		line << ": isolated is " << isolated.ratio / relay.ratio << " x the bare relay";
 	return line.str();
+}
+
+/// One case of --json: the three measurements and the isolated verdict.
+nlohmann::json case_report(const CaseResult &in_process, const CaseResult &isolated, const CaseResult &relay)
+{
+	return {
+		{"in_process", case_json("echo in-process", in_process)},
+		{"isolated", case_json("echo isolated", isolated)},
+		{"bare_relay", case_json("bare relay", relay)},
+		{"isolated_per_bare_relay", relay.ratio > 0 ? nlohmann::json(isolated.ratio / relay.ratio) : nullptr},
+	};
+}
+
+/// Holds an isolated case to the isolation target instead of the in-process one.
+void hold_to_isolated_target(CaseResult &isolated)
+{
+	isolated.target = {Target::Kind::ratio, isolated_target(isolated)};
+	isolated.pass = isolated.ratio >= isolated.target.threshold;
 }
 
 /// A floor server in a child process: the bare relay's far end.
@@ -160,24 +183,46 @@ int run_isolation(const Options &options)
 		return 1;
 	}
 	FloorServer floor(dir.path() / "floor.sock");
-	std::cout << "drpc-bench --isolation: echo (module 1000) in drpc-host, in-process and isolated (a worker "
-		     "process), each vs the SEQPACKET echo floor; "
-		  << options.seconds.count() << " s per side in " << options.rounds << " rounds; "
-		  << std::thread::hardware_concurrency()
-		  << " CPUs; and the bare relay: the floor's records through a relay process to an echo process, "
-		     "a blocking thread per connection, as isolated calls go, with no dRPC in it\n"
-		  << std::flush;
+	if (!options.json)
+		std::cout
+			<< "drpc-bench --isolation: echo (module 1000) in drpc-host, in-process and isolated (a worker "
+			   "process), each vs the SEQPACKET echo floor; "
+			<< options.seconds.count() << " s per side in " << options.rounds << " rounds; "
+			<< std::thread::hardware_concurrency()
+			<< " CPUs; and the bare relay: the floor's records through a relay process to an echo process, "
+			   "a blocking thread per connection, as isolated calls go, with no dRPC in it\n"
+			<< std::flush;
+	nlohmann::json cases = nlohmann::json::array();
 	for (const Case &spec : options.cases) {
 		const CallPlan plan = plan_call(echo_module, echo_method, spec.payload_bytes, false);
 		probe(in_process->socket(), plan);
 		probe(isolated->socket(), plan);
 		const CaseResult inside = run_case(options, spec, plan, in_process->socket(), floor.socket_path());
-		std::cout << format_case("echo in-process", inside) << '\n' << std::flush;
-		const CaseResult outside = run_case(options, spec, plan, isolated->socket(), floor.socket_path());
-		std::cout << format_case("echo isolated", outside) << '\n' << std::flush;
+		if (!options.json)
+			std::cout << format_case("echo in-process", inside) << '\n' << std::flush;
+		CaseResult outside = run_case(options, spec, plan, isolated->socket(), floor.socket_path());
+		hold_to_isolated_target(outside);
+		if (!options.json)
+			std::cout << format_case("echo isolated", outside) << '\n' << std::flush;
 		const CaseResult bare = run_relay_case(options, spec, plan, relay_socket, floor.socket_path());
-		std::cout << format_case("bare relay", bare) << '\n' << verdict(outside, bare) << '\n' << std::flush;
+		if (options.json)
+			cases.push_back(case_report(inside, outside, bare));
+		else
+			std::cout << format_case("bare relay", bare) << '\n'
+				  << verdict(outside, bare) << '\n'
+				  << std::flush;
 	}
+	if (options.json)
+		std::cout << nlohmann::json{{"cpus", std::thread::hardware_concurrency()},
+		                            {"rounds", options.rounds},
+		                            {"seconds_per_side", options.calls != 0
+		                                                         ? nlohmann::json(nullptr)
+		                                                         : nlohmann::json(options.seconds.count())},
+		                            {"calls_per_connection", options.calls != 0 ? nlohmann::json(options.calls)
+		                                                                        : nlohmann::json(nullptr)},
+		                            {"cases", cases}}
+				     .dump(2)
+			  << '\n';
 	floor.stop();
 	relay->stop();
 	relay_far_end->stop();

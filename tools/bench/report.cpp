@@ -89,6 +89,7 @@ nlohmann::json case_json(const std::string &label, const CaseResult &result)
 		{"call_bytes", result.call_bytes},
 		{"records_per_message", result.records},
 		{"connections", result.spec.connections},
+		{"measured", result.measured}, // what "drpc" holds: "drpc", or "relay"
 		{"drpc", side_json(result.drpc)},
 		{"floor", side_json(result.floor)},
 		{"ratio", result.ratio},
