@@ -99,22 +99,14 @@ public:
 		try {
 			parker_.start();
 			accept_thread_ = std::thread(&Impl::accept_loop, this);
+		} catch (const std::system_error &e) {
+			undo_start();
+			throw SystemError("server " + options_.socket_path.string() + ": cannot start its threads (" +
+			                          std::string(thread_limit_hint) + ")",
+			                  e.code().value());
 		} catch (...) {
-			// Undone, so that shutdown() (and the destructor) finds nothing
-			// to wait for: a server that never served is simply stopped.
-			parker_.stop();
-			socket_outcome_ = detail::remove_socket_file(options_.socket_path, listener_);
-			listener_.fd.reset();
-			listener_closed_ = true;
-			stopped_ = true;
-			try {
-				throw;
-			} catch (const std::system_error &e) {
-				throw SystemError("server " + options_.socket_path.string() +
-				                          ": cannot start its threads (" +
-				                          std::string(thread_limit_hint) + ")",
-				                  e.code().value());
-			}
+			undo_start();
+			throw;
 		}
 		log::info("server", "listening on " + options_.socket_path.string());
 	}
@@ -181,6 +173,18 @@ public:
 	ModuleRegistry registry_;
 
 private:
+	/// After start() could not start its threads: so that shutdown() (and the
+	/// destructor) finds nothing to wait for, a server that never served is
+	/// simply stopped.
+	void undo_start() noexcept
+	{
+		parker_.stop();
+		socket_outcome_ = detail::remove_socket_file(options_.socket_path, listener_);
+		listener_.fd.reset();
+		listener_closed_ = true;
+		stopped_ = true;
+	}
+
 	void accept_loop() noexcept
 	{
 		while (!stopping_.load()) {

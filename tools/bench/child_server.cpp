@@ -45,7 +45,8 @@ ChildServer::ChildServer(std::string what, const std::filesystem::path &socket, 
 		}
 		::_exit(code);
 	}
-	for (int attempt = 0; attempt < 1000; ++attempt) {
+	// 20 s: long enough for a drpc-host starting an isolated module's worker.
+	for (int attempt = 0; attempt < 2000; ++attempt) {
 		try {
 			(void)connect_seqpacket(socket);
 			return;

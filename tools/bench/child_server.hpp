@@ -20,7 +20,7 @@ public:
 	/// for one of `stop_signals` (sigwait), stops and returns its exit code.
 	using Serve = std::function<int(const sigset_t &stop_signals)>;
 
-	/// Forks `serve` and waits until `socket` accepts. The child also gets
+	/// Forks `serve` and waits until `socket` accepts (up to 20 s). The child also gets
 	/// SIGTERM when the thread that made it ends (PR_SET_PDEATHSIG): make it
 	/// on the main thread, so that is when this process dies. Throws
 	/// std::runtime_error naming `what`, also at once when the child exits

@@ -9,10 +9,9 @@
 #include "report.hpp"
 #include "temp_dir.hpp"
 
-#include <drpc/client.hpp>
-
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -20,9 +19,7 @@
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -39,73 +36,57 @@ namespace {
 constexpr int32_t echo_module = 1000;
 constexpr int32_t echo_method = 0;
 
-/// drpc-host over its own plugins directory holding echo.so, in a child
-/// process, with echo configured in-process or isolated.
+/// Makes `dir` a drpc-host's own: a plugins directory holding echo.so, a run
+/// directory, and host.json (echo in-process or isolated, serving on
+/// `socket`); the config's path.
+std::filesystem::path prepare_host(const std::filesystem::path &dir, const std::filesystem::path &socket, bool isolated)
+{
+	const std::filesystem::path plugins = dir / "plugins";
+	const std::filesystem::path run = dir / "run";
+	std::filesystem::create_directories(plugins);
+	std::filesystem::create_directories(run);
+	::chmod(plugins.c_str(), 0755);
+	::chmod(run.c_str(), 0755);
+	std::filesystem::copy_file(DRPC_BENCH_ECHO_PLUGIN, plugins / "echo.so");
+	::chmod((plugins / "echo.so").c_str(), 0644);
+	const std::filesystem::path config = dir / "host.json";
+	std::ofstream(config) << "{\"socket\": {\"path\": \"" << socket.string() << "\"}, \"run_directory\": \""
+			      << run.string() << "\", \"plugins\": {\"directory\": \"" << plugins.string()
+			      << "\"}, \"log\": {\"level\": \"warn\"}, \"modules\": {\"echo\": {\"isolation\": \""
+			      << (isolated ? "process" : "in-process") << "\"}}}";
+	return config;
+}
+
+/// The child's part: drpc-host on `config`, its stderr into `log`.
+ChildServer::Serve exec_host(std::string config, std::string log)
+{
+	return [config = std::move(config), log = std::move(log)](const sigset_t &stop_signals) {
+		// drpc-host takes its signals itself; a blocked mask would survive exec.
+		::pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
+		const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd >= 0)
+			::dup2(fd, 2);
+		::execl(DRPC_BENCH_HOST_EXE, "drpc-host", "--config", config.c_str(), nullptr);
+		std::fprintf(stderr, "drpc-bench: exec %s: %s\n", DRPC_BENCH_HOST_EXE, std::strerror(errno));
+		return 127;
+	};
+}
+
+/// drpc-host over a directory of its own (prepare_host), in a child process.
 class HostChild {
 public:
-	HostChild(const std::filesystem::path &dir, bool isolated) : socket_(dir / "host.sock")
+	HostChild(const std::filesystem::path &dir, bool isolated)
+		: socket_(dir / "host.sock"),
+		  child_("drpc-host (" DRPC_BENCH_HOST_EXE "; its log: " + (dir / "host.log").string() + ")", socket_,
+	                 exec_host(prepare_host(dir, socket_, isolated).string(), (dir / "host.log").string()))
 	{
-		const std::filesystem::path plugins = dir / "plugins";
-		const std::filesystem::path run = dir / "run";
-		std::filesystem::create_directories(plugins);
-		std::filesystem::create_directories(run);
-		::chmod(plugins.c_str(), 0755);
-		::chmod(run.c_str(), 0755);
-		std::filesystem::copy_file(DRPC_BENCH_ECHO_PLUGIN, plugins / "echo.so");
-		::chmod((plugins / "echo.so").c_str(), 0644);
-		const std::filesystem::path config = dir / "host.json";
-		std::ofstream(config)
-			<< "{\"socket\": {\"path\": \"" << socket_.string() << "\"}, \"run_directory\": \""
-			<< run.string() << "\", \"plugins\": {\"directory\": \"" << plugins.string()
-			<< "\"}, \"log\": {\"level\": \"warn\"}, \"modules\": {\"echo\": {\"isolation\": \""
-			<< (isolated ? "process" : "in-process") << "\"}}}";
-		const std::string log = (dir / "host.log").string();
-		const std::string config_text = config.string();
-		const pid_t parent = ::getpid();
-		pid_ = ::fork();
-		if (pid_ < 0)
-			throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-		if (pid_ == 0) {
-			// A bench killed mid-run stops its hosts (and so their workers).
-			if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || ::getppid() != parent)
-				::_exit(127);
-			const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-			if (fd >= 0)
-				::dup2(fd, 2);
-			::execl(DRPC_BENCH_HOST_EXE, "drpc-host", "--config", config_text.c_str(), nullptr);
-			::_exit(127);
-		}
-		const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-		while (std::chrono::steady_clock::now() < deadline) {
-			try {
-				drpc::ClientConnection probe(socket_);
-				probe.connect();
-				return;
-			} catch (const std::exception &) {
-				std::this_thread::sleep_for(std::chrono::milliseconds(20));
-			}
-		}
-		stop();
-		throw std::runtime_error("drpc-host (" DRPC_BENCH_HOST_EXE ") did not start; see " + log);
 	}
-	~HostChild() { stop(); }
-	HostChild(const HostChild &) = delete;
-	HostChild &operator=(const HostChild &) = delete;
 
 	[[nodiscard]] const std::filesystem::path &socket() const noexcept { return socket_; }
 
-	void stop() noexcept
-	{
-		if (pid_ <= 0)
-			return;
-		::kill(pid_, SIGTERM);
-		::waitpid(pid_, nullptr, 0);
-		pid_ = -1;
-	}
-
 private:
-	std::filesystem::path socket_;
-	pid_t pid_ = -1;
+	const std::filesystem::path socket_;
+	ChildServer child_;
 };
 
 double isolated_target(const CaseResult &isolated)
