@@ -60,24 +60,8 @@ void FloorServer::stop() noexcept
 
 void FloorServer::accept_loop() noexcept
 {
-	for (;;) {
-		const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
-			continue;
-		const std::lock_guard lock(mutex_);
-		if (fd < 0 || stopping_) {
-			if (fd >= 0)
-				::close(fd);
-			return;
-		}
-		try {
-			open_fds_.insert(fd);
-			sessions_.emplace_back(&FloorServer::serve, this, fd);
-		} catch (...) {
-			open_fds_.erase(fd);
-			::close(fd);
-		}
-	}
+	accept_connections(listener_.get(), mutex_, stopping_, open_fds_,
+	                   [this](int fd) { sessions_.emplace_back(&FloorServer::serve, this, fd); });
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include "child_server.hpp"
 #include "drpc_caller.hpp"
 #include "floor_server.hpp"
+#include "multiplexed_relay.hpp"
 #include "report.hpp"
 #include "temp_dir.hpp"
 
@@ -17,6 +18,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -94,7 +96,7 @@ double isolated_target(const CaseResult &isolated)
 	return isolated.spec.payload_bytes <= 4096 ? isolated_small_target : isolated_bulk_target;
 }
 
-std::string verdict(const CaseResult &isolated, const CaseResult &relay)
+std::string verdict(const CaseResult &isolated, const CaseResult &relay, const std::optional<CaseResult> &multiplexed)
 {
 	const double target = isolated_target(isolated);
 	std::ostringstream line;
@@ -102,17 +104,23 @@ std::string verdict(const CaseResult &isolated, const CaseResult &relay)
 	     << ") " << (isolated.ratio >= target ? "PASS" : "BELOW") << "; bare relay/floor " << relay.ratio;
 	if (relay.ratio > 0)
 		line << ": isolated is " << isolated.ratio / relay.ratio << " x the bare relay";
+	if (multiplexed)
+		line << "; multiplexed relay/floor " << multiplexed->ratio;
 	return line.str();
 }
 
-/// One case of --json: the three measurements and the isolated verdict.
-nlohmann::json case_report(const CaseResult &in_process, const CaseResult &isolated, const CaseResult &relay)
+/// One case of --json: the measurements and the isolated verdict.
+nlohmann::json case_report(const CaseResult &in_process, const CaseResult &isolated, const CaseResult &relay,
+                           const std::optional<CaseResult> &multiplexed)
 {
 	return {
 		{"in_process", case_json("echo in-process", in_process)},
 		{"isolated", case_json("echo isolated", isolated)},
 		{"bare_relay", case_json("bare relay", relay)},
 		{"isolated_per_bare_relay", relay.ratio > 0 ? nlohmann::json(isolated.ratio / relay.ratio) : nullptr},
+		// Null where the case's messages do not fit it (multiplexed_relay.hpp).
+		{"multiplexed_relay",
+	         multiplexed ? case_json("multiplexed relay", *multiplexed) : nlohmann::json(nullptr)},
 	};
 }
 
@@ -123,11 +131,13 @@ void hold_to_isolated_target(CaseResult &isolated)
 	isolated.pass = isolated.ratio >= isolated.target.threshold;
 }
 
-/// A floor server in a child process: the bare relay's far end.
-ChildServer::Serve floor_serving(const std::filesystem::path &socket, const std::filesystem::path &upstream = {})
+/// A `Server` (FloorServer, MultiplexedRelay) made of `socket` and
+/// `upstream`, in a child process until it is told to stop.
+template <typename Server>
+ChildServer::Serve serving(const std::filesystem::path &socket, const std::filesystem::path &upstream = {})
 {
 	return [socket, upstream](const sigset_t &stop_signals) {
-		FloorServer server(socket, upstream);
+		Server server(socket, upstream);
 		int signal = 0;
 		sigwait(&stop_signals, &signal);
 		server.stop();
@@ -155,10 +165,15 @@ int run_isolation(const Options &options)
 	const std::filesystem::path relay_end = dir.path() / "relay-end.sock";
 	const std::filesystem::path relay_socket = dir.path() / "relay.sock";
 	std::optional<ChildServer> relay_far_end;
+	const std::filesystem::path multiplexed_socket = dir.path() / "multiplexed-relay.sock";
 	std::optional<ChildServer> relay;
+	std::optional<ChildServer> multiplexed_relay;
 	try {
-		relay_far_end.emplace("the bare relay's echo", relay_end, floor_serving(relay_end));
-		relay.emplace("the bare relay", relay_socket, floor_serving(relay_socket, relay_end));
+		// One far end for both relays: the cases run one at a time.
+		relay_far_end.emplace("the relays' echo", relay_end, serving<FloorServer>(relay_end));
+		relay.emplace("the bare relay", relay_socket, serving<FloorServer>(relay_socket, relay_end));
+		multiplexed_relay.emplace("the multiplexed relay", multiplexed_socket,
+		                          serving<MultiplexedRelay>(multiplexed_socket, relay_end));
 	} catch (const std::exception &e) {
 		std::cerr << "drpc-bench --isolation: " << e.what() << '\n';
 		return 1;
@@ -171,7 +186,9 @@ int run_isolation(const Options &options)
 			<< options.seconds.count() << " s per side in " << options.rounds << " rounds; "
 			<< std::thread::hardware_concurrency()
 			<< " CPUs; and the bare relay: the floor's records through a relay process to an echo process, "
-			   "a blocking thread per connection, as isolated calls go, with no dRPC in it\n"
+			   "a blocking thread per connection, as isolated calls go, with no dRPC in it; and, for "
+			   "one-record messages, the multiplexed relay: one shared connection to the echo process, "
+			   "read there by one thread, answers written to the clients by the relay's one reader\n"
 			<< std::flush;
 	nlohmann::json cases = nlohmann::json::array();
 	for (const Case &spec : options.cases) {
@@ -186,12 +203,18 @@ int run_isolation(const Options &options)
 		if (!options.json)
 			std::cout << format_case("echo isolated", outside) << '\n' << std::flush;
 		const CaseResult bare = run_relay_case(options, spec, plan, relay_socket, floor.socket_path());
+		if (!options.json)
+			std::cout << format_case("bare relay", bare) << '\n' << std::flush;
+		std::optional<CaseResult> multiplexed;
+		if (multiplexed_relay_fits(floor_records(plan.encoded_bytes))) {
+			multiplexed = run_relay_case(options, spec, plan, multiplexed_socket, floor.socket_path());
+			if (!options.json)
+				std::cout << format_case("multiplexed relay", *multiplexed) << '\n' << std::flush;
+		}
 		if (options.json)
-			cases.push_back(case_report(inside, outside, bare));
+			cases.push_back(case_report(inside, outside, bare, multiplexed));
 		else
-			std::cout << format_case("bare relay", bare) << '\n'
-				  << verdict(outside, bare) << '\n'
-				  << std::flush;
+			std::cout << verdict(outside, bare, multiplexed) << '\n' << std::flush;
 	}
 	if (options.json)
 		std::cout << nlohmann::json{{"cpus", std::thread::hardware_concurrency()},
@@ -205,6 +228,7 @@ int run_isolation(const Options &options)
 				     .dump(2)
 			  << '\n';
 	floor.stop();
+	multiplexed_relay->stop();
 	relay->stop();
 	relay_far_end->stop();
 	return 0;

@@ -85,4 +85,27 @@ size_t receive_record(int fd, void *data, size_t capacity, const char *what)
 	return static_cast<size_t>(received);
 }
 
+void accept_connections(int listener, std::mutex &mutex, const bool &stopping, std::unordered_set<int> &open,
+                        const std::function<void(int fd)> &start) noexcept
+{
+	for (;;) {
+		const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+			continue;
+		const std::lock_guard lock(mutex);
+		if (fd < 0 || stopping) {
+			if (fd >= 0)
+				::close(fd);
+			return;
+		}
+		try {
+			open.insert(fd);
+			start(fd);
+		} catch (...) {
+			open.erase(fd);
+			::close(fd);
+		}
+	}
+}
+
 } // namespace drpc::bench

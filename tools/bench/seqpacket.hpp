@@ -7,6 +7,9 @@
 #include <drpc/unique_fd.hpp>
 
 #include <filesystem>
+#include <functional>
+#include <mutex>
+#include <unordered_set>
 
 namespace drpc::bench {
 
@@ -23,5 +26,13 @@ void send_record(int fd, const void *data, size_t size, const char *what);
 /// Receives one record of at most `capacity` bytes; returns its size, 0 when
 /// the peer closed. Throws std::system_error.
 [[nodiscard]] size_t receive_record(int fd, void *data, size_t capacity, const char *what);
+
+/// Accepts connections on `listener` until it is shut down or `stopping` is
+/// set: each one, under `mutex`, goes into `open` and to `start` (which
+/// starts its thread); one `start` throws for is closed. For a bench server's
+/// accept thread; its stop() sets `stopping` and shuts down `listener` and
+/// everything in `open` under `mutex`.
+void accept_connections(int listener, std::mutex &mutex, const bool &stopping, std::unordered_set<int> &open,
+                        const std::function<void(int fd)> &start) noexcept;
 
 } // namespace drpc::bench
