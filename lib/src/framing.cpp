@@ -73,6 +73,47 @@ std::optional<std::string> check_chunk(const ChunkHeader &header, size_t record_
 	return std::nullopt;
 }
 
+namespace {
+
+/// Chunk `index` of the message `head` + `tail` (`total` bytes in `chunks`
+/// chunks) as sendmsg takes it; returns sendmsg's result, errno as it left it.
+ssize_t send_chunk(int fd, std::span<const uint8_t> head, std::span<const uint8_t> tail, size_t total, uint32_t chunks,
+                   uint32_t index, int flags) noexcept
+{
+	const size_t offset = size_t{index} * max_chunk_data;
+	const ChunkHeader header{total, std::min(max_chunk_data, total - offset), index, chunks};
+	uint8_t header_bytes[header_size];
+	encode_header(header, header_bytes);
+	iovec iov[3];
+	size_t count = 0;
+	iov[count++] = {header_bytes, header_size};
+	// This chunk's data is [offset, end) of head followed by tail.
+	const size_t end = offset + header.chunk_data_size;
+	if (offset < head.size()) {
+		const size_t to = std::min(end, head.size());
+		iov[count++] = {const_cast<uint8_t *>(head.data() + offset), to - offset};
+	}
+	if (end > head.size()) {
+		const size_t from = std::max(offset, head.size()) - head.size();
+		iov[count++] = {const_cast<uint8_t *>(tail.data() + from), end - head.size() - from};
+	}
+	msghdr msg{};
+	msg.msg_iov = iov;
+	msg.msg_iovlen = count;
+	ssize_t sent;
+	do
+		sent = ::sendmsg(fd, &msg, flags | MSG_NOSIGNAL);
+	while (sent < 0 && errno == EINTR);
+	return sent;
+}
+
+[[noreturn]] void throw_chunk_error(uint32_t index, uint32_t chunks, int error)
+{
+	throw SystemError("send chunk " + std::to_string(index + 1) + "/" + std::to_string(chunks), error);
+}
+
+} // namespace
+
 void send_message(int fd, std::span<const uint8_t> message, int timeout_ms)
 {
 	send_message(fd, message, {}, timeout_ms);
@@ -83,52 +124,32 @@ void send_message(int fd, std::span<const uint8_t> head, std::span<const uint8_t
 	const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(timeout_ms, 0));
 	const size_t total = head.size() + tail.size();
 	const uint32_t chunks = chunk_count(total);
-	ChunkHeader header{total, 0, 0, chunks};
-	uint8_t header_bytes[header_size];
-	size_t offset = 0;
+	// With a deadline, never block in sendmsg: wait for room with poll.
+	const int flags = timeout_ms >= 0 ? MSG_DONTWAIT : 0;
 	for (uint32_t i = 0; i < chunks; ++i) {
-		header.chunk_idx = i;
-		header.chunk_data_size = std::min(max_chunk_data, total - offset);
-		encode_header(header, header_bytes);
-		iovec iov[3];
-		size_t count = 0;
-		iov[count++] = {header_bytes, header_size};
-		// This chunk's data is [offset, end) of head followed by tail.
-		const size_t end = offset + header.chunk_data_size;
-		if (offset < head.size()) {
-			const size_t to = std::min(end, head.size());
-			iov[count++] = {const_cast<uint8_t *>(head.data() + offset), to - offset};
-		}
-		if (end > head.size()) {
-			const size_t from = std::max(offset, head.size()) - head.size();
-			iov[count++] = {const_cast<uint8_t *>(tail.data() + from), end - head.size() - from};
-		}
-		msghdr msg{};
-		msg.msg_iov = iov;
-		msg.msg_iovlen = count;
-		// With a deadline, never block in sendmsg: wait for room with poll.
-		const int flags = MSG_NOSIGNAL | (timeout_ms >= 0 ? MSG_DONTWAIT : 0);
-		ssize_t sent;
-		for (;;) {
-			sent = ::sendmsg(fd, &msg, flags);
-			if (sent >= 0)
-				break;
-			if (errno == EINTR)
-				continue;
+		while (send_chunk(fd, head, tail, total, chunks, i, flags) < 0) {
 			if (errno != EAGAIN || timeout_ms < 0)
-				break;
+				throw_chunk_error(i, chunks, errno);
 			const auto left = std::chrono::ceil<std::chrono::milliseconds>(
 				deadline - std::chrono::steady_clock::now());
 			pollfd pfd{fd, POLLOUT, 0};
-			if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) == 0) {
-				errno = ETIMEDOUT;
-				break;
-			}
+			if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) == 0)
+				throw_chunk_error(i, chunks, ETIMEDOUT);
 		}
-		if (sent < 0)
-			throw SystemError("send chunk " + std::to_string(i + 1) + "/" + std::to_string(chunks), errno);
-		offset = end;
 	}
+}
+
+bool send_message_nonblocking(int fd, std::span<const uint8_t> message, uint32_t &next_chunk)
+{
+	const uint32_t chunks = chunk_count(message.size());
+	for (; next_chunk < chunks; ++next_chunk) {
+		if (send_chunk(fd, message, {}, message.size(), chunks, next_chunk, MSG_DONTWAIT) < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return false;
+			throw_chunk_error(next_chunk, chunks, errno);
+		}
+	}
+	return true;
 }
 
 } // namespace drpc::framing

@@ -2,6 +2,7 @@
 // The domain socket server: admits connections within the session limits,
 // serves each on a pool thread while busy and in the parker while quiet, and
 // shuts down in order (listener, sessions, threads, socket file).
+#include "answer_sender.hpp"
 #include "inflight_budget.hpp"
 #include "server_counters.hpp"
 #include "server_log_limits.hpp"
@@ -155,6 +156,7 @@ public:
 		sessions_lock.unlock();
 		parker_.stop();
 		threads_.stop();
+		sender_.stop();
 		stopped_ = true;
 		log::info("server", "stopped; " + socket_outcome_);
 		return true;
@@ -295,6 +297,7 @@ private:
 		        calls_served_,
 		        counters_,
 		        budget_,
+		        sender_,
 		        options_.max_message_bytes,
 		        options_.park_after,
 		        options_.message_timeout,
@@ -383,6 +386,8 @@ private:
 	std::atomic<uint64_t> sessions_refused_{0};
 	std::atomic<uint64_t> calls_served_{0};
 	detail::ServerCounters counters_;
+	// Last, so first to go: its thread may hold sessions, which use the above.
+	detail::AnswerSender sender_;
 };
 
 DomainSocketServer::DomainSocketServer(std::filesystem::path socket_path, mode_t socket_mode)

@@ -3,6 +3,7 @@
 // rules of the wire protocol: every call gets exactly one response.
 #include "session.hpp"
 
+#include "answer_sender.hpp"
 #include "server_log_limits.hpp"
 
 #include <drpc/codec.hpp>
@@ -14,6 +15,16 @@
 
 namespace drpc::detail {
 namespace {
+
+// deferred_state_ bits.
+/// An answer is out: not yet given, or not yet all sent.
+constexpr uint32_t deferred_out_bit = 1;
+/// The session's thread is still in start_call().
+constexpr uint32_t deferred_starting_bit = 2;
+/// answer() was called (cleared at the next start).
+constexpr uint32_t deferred_answered_bit = 4;
+/// The session's thread waits for the answer to be done.
+constexpr uint32_t deferred_waiter_bit = 8;
 
 void set_timeout(int fd, int option, std::chrono::milliseconds timeout) noexcept
 {
@@ -31,9 +42,10 @@ Session::Session(UniqueFd fd, PeerCredentials peer, SessionShared shared)
 	  shared_(shared),
 	  peer_(peer),
 	  description_("session (pid " + std::to_string(peer_.pid) + ", uid " + std::to_string(peer_.uid) + ")"),
-	  budget_(shared.budget, peer.uid),
-	  reader_(shared.max_message_bytes, &budget_),
-	  response_(shared.max_message_bytes - codec::max_response_overhead, &budget_),
+	  read_budget_(shared.budget, peer.uid),
+	  answer_budget_(shared.budget, peer.uid),
+	  reader_(shared.max_message_bytes, &read_budget_),
+	  response_(shared.max_message_bytes - codec::max_response_overhead, &answer_budget_),
 	  modules_(shared.registry)
 {
 	// Set once: a busy session pays nothing for them on its hot path.
@@ -67,30 +79,41 @@ Session::Outcome Session::run()
 	for (;;) {
 		switch (reader_.read(fd_.get())) {
 		case framing::MessageReader::Result::message:
-			if (!dispatch(reader_.message()))
+			if (!dispatch(reader_.message())) {
+				wait_for_deferred();
 				return Outcome::closed;
+			}
 			break;
 		case framing::MessageReader::Result::closed:
 			if (!reader_.error().empty())
 				log::warn(log_limits::peer_gone, "server", description_ + ": " + reader_.error());
+			wait_for_deferred();
 			return Outcome::closed;
 		case framing::MessageReader::Result::error:
 			log_read_failure();
+			wait_for_deferred();
 			return Outcome::closed;
 		case framing::MessageReader::Result::timeout:
-			// SO_RCVTIMEO: quiet for park_after.
-			return stopping_.load() ? Outcome::closed : Outcome::parked;
+			// SO_RCVTIMEO: quiet for park_after. A session whose answer
+			// is out keeps its thread: the answer uses its buffers.
+			if (stopping_.load()) {
+				wait_for_deferred();
+				return Outcome::closed;
+			}
+			if (!deferred_out())
+				return Outcome::parked;
+			break;
 		}
 	}
 }
 
 void Session::log_read_failure()
 {
-	if (budget_.refused()) {
+	if (read_budget_.refused()) {
 		count(shared_.counters.closed_over_budget);
 		log::warn(log_limits::over_budget, "server",
-		          description_ + ": closing: " + reader_.error() + ": " + budget_.refusal());
-		budget_.clear_refusal();
+		          description_ + ": closing: " + reader_.error() + ": " + read_budget_.refusal());
+		read_budget_.clear_refusal();
 		return;
 	}
 	if (reader_.timed_out()) {
@@ -127,6 +150,8 @@ std::string Session::expiry_reason() const
 
 bool Session::dispatch(std::span<const uint8_t> message)
 {
+	// One call at a time: a client that sends before its answer is in waits.
+	wait_for_deferred();
 	state_.store(State::handling, std::memory_order_relaxed);
 	const auto call =
 		codec::decode_call(std::string_view(reinterpret_cast<const char *>(message.data()), message.size()));
@@ -139,6 +164,10 @@ bool Session::dispatch(std::span<const uint8_t> message)
 
 	const CallContext context{call->module, call->method, call->sequence, peer_};
 	const std::span body(reinterpret_cast<const uint8_t *>(call->body.data()), call->body.size());
+	if (lease.module().answers_later()) {
+		start_deferred(std::move(lease), context, body);
+		return true;
+	}
 	Status status;
 	response_.clear();
 	try {
@@ -170,27 +199,140 @@ bool Session::send(int64_t sequence, Status status, bool with_body)
 		std::atomic<State> &state;
 		~Reading() { state.store(State::reading, std::memory_order_relaxed); }
 	} reading{state_};
-	if (budget_.refused()) {
-		log::warn(log_limits::over_budget, "server",
-		          description_ + ": answer to call " + std::to_string(sequence) +
-		                  " refused its buffer: " + budget_.refusal());
-		budget_.clear_refusal();
-	}
+	log_budget_refusal(sequence);
 	try {
 		framing::send_message(fd_.get(), response_.encode(sequence, status, with_body));
 		return true;
 	} catch (const SystemError &e) {
-		if (e.code() == EAGAIN || e.code() == EWOULDBLOCK) {
-			count(shared_.counters.closed_send_timeout);
-			log::warn(log_limits::send_timeouts, "server",
-			          description_ + ": closing: the answer to call " + std::to_string(sequence) +
-			                  " was not read within " + std::to_string(shared_.send_timeout.count()) +
-			                  " ms (limits.send_timeout_ms); raise limits.send_timeout_ms if the client "
-			                  "is only slow");
-		} else if (e.code() != EPIPE && e.code() != ECONNRESET)
-			log::warn(log_limits::send_errors, "server", description_ + ": " + e.what());
+		log_send_failure(sequence, e);
 		return false;
 	}
+}
+
+void Session::log_budget_refusal(int64_t sequence)
+{
+	if (!answer_budget_.refused())
+		return;
+	log::warn(log_limits::over_budget, "server",
+	          description_ + ": answer to call " + std::to_string(sequence) +
+	                  " refused its buffer: " + answer_budget_.refusal());
+	answer_budget_.clear_refusal();
+}
+
+void Session::log_send_failure(int64_t sequence, const SystemError &error)
+{
+	if (error.code() == EAGAIN || error.code() == EWOULDBLOCK || error.code() == ETIMEDOUT) {
+		count(shared_.counters.closed_send_timeout);
+		log::warn(log_limits::send_timeouts, "server",
+		          description_ + ": closing: the answer to call " + std::to_string(sequence) +
+		                  " was not read within " + std::to_string(shared_.send_timeout.count()) +
+		                  " ms (limits.send_timeout_ms); raise limits.send_timeout_ms if the client "
+		                  "is only slow");
+	} else if (error.code() != EPIPE && error.code() != ECONNRESET)
+		log::warn(log_limits::send_errors, "server", description_ + ": " + error.what());
+}
+
+bool Session::deferred_out() const noexcept { return (deferred_state_.load() & deferred_out_bit) != 0; }
+
+void Session::wait_for_deferred() noexcept
+{
+	if (!deferred_out())
+		return;
+	std::unique_lock lock(deferred_mutex_);
+	deferred_state_.fetch_or(deferred_waiter_bit);
+	deferred_done_.wait(lock, [this] { return !deferred_out(); });
+}
+
+void Session::start_deferred(ModuleRegistry::Lease lease, const CallContext &context, std::span<const uint8_t> body)
+{
+	Module &module = lease.module();
+	response_.clear();
+	deferred_sequence_ = context.sequence;
+	deferred_lease_ = std::move(lease);
+	deferred_state_.store(deferred_out_bit | deferred_starting_bit);
+	DeferredAnswer answer(this);
+	try {
+		module.start_call(context, body, answer);
+	} catch (const std::exception &e) {
+		log::warn(log_limits::handler_threw, "server",
+		          "module " + std::to_string(context.module) + " method " + std::to_string(context.method) +
+		                  " threw: " + log::untrusted(e.what()));
+	} catch (...) {
+		log::warn(log_limits::handler_threw, "server",
+		          "module " + std::to_string(context.module) + " method " + std::to_string(context.method) +
+		                  " threw a non-standard exception");
+	}
+	answer.answer(Status::FAILURE); // nothing when the module took it
+	// Whoever is last of this thread and answer() lets the lease go: the
+	// module must stay while start_call() runs, and a reload must not wait
+	// for the answer to be sent.
+	if ((deferred_state_.fetch_and(~deferred_starting_bit) & deferred_answered_bit) != 0)
+		deferred_lease_ = {};
+}
+
+void Session::answer_deferred(Status status) noexcept
+{
+	deferred_lease_.record(status);
+	if ((deferred_state_.fetch_or(deferred_answered_bit) & deferred_starting_bit) == 0)
+		deferred_lease_ = {};
+	shared_.calls_served.fetch_add(1, std::memory_order_relaxed);
+	sends_started_.store(sends_started_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+	state_.store(State::sending, std::memory_order_relaxed);
+	try {
+		log_budget_refusal(deferred_sequence_);
+		deferred_bytes_ = response_.encode(deferred_sequence_, status, status == Status::SUCCESS);
+	} catch (const std::exception &e) {
+		log::warn(log_limits::send_errors, "server",
+		          description_ + ": closing: cannot encode the answer to call " +
+		                  std::to_string(deferred_sequence_) + ": " + e.what());
+		::shutdown(fd_.get(), SHUT_RDWR);
+		answer_done();
+		return;
+	}
+	deferred_next_chunk_ = 0;
+	if (send_more_of_answer()) {
+		answer_done();
+		return;
+	}
+	shared_.sender.add(*this, shared_.send_timeout.count() > 0
+	                                  ? std::chrono::steady_clock::now() + shared_.send_timeout
+	                                  : std::chrono::steady_clock::time_point::max());
+}
+
+bool Session::send_more_of_answer() noexcept
+{
+	try {
+		return framing::send_message_nonblocking(fd_.get(), deferred_bytes_, deferred_next_chunk_);
+	} catch (const SystemError &e) {
+		log_send_failure(deferred_sequence_, e);
+	} catch (const std::exception &e) {
+		log::warn(log_limits::send_errors, "server", description_ + ": " + e.what());
+	}
+	// The session's thread sees it closed, as after a failed send of its own.
+	::shutdown(fd_.get(), SHUT_RDWR);
+	return true;
+}
+
+void Session::answer_timed_out() noexcept
+{
+	try {
+		log_send_failure(deferred_sequence_, SystemError("send", ETIMEDOUT));
+	} catch (...) {
+		// The log line is lost; the session still closes.
+	}
+	::shutdown(fd_.get(), SHUT_RDWR);
+	answer_done();
+}
+
+void Session::answer_done() noexcept
+{
+	deferred_bytes_ = {};
+	state_.store(State::reading, std::memory_order_relaxed);
+	// The last touch of the session: its thread may go on, and the session
+	// end, once the mutex is let go (which POSIX allows of a mutex).
+	const std::lock_guard lock(deferred_mutex_);
+	if ((deferred_state_.fetch_and(~(deferred_out_bit | deferred_waiter_bit)) & deferred_waiter_bit) != 0)
+		deferred_done_.notify_all();
 }
 
 } // namespace drpc::detail

@@ -10,17 +10,23 @@
 #include "server_counters.hpp"
 #include "unix_socket.hpp"
 
+#include <drpc/deferred_answer.hpp>
+#include <drpc/error.hpp>
 #include <drpc/framing.hpp>
 #include <drpc/module.hpp>
 #include <drpc/module_registry.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 
 namespace drpc::detail {
+
+class AnswerSender;
 
 /// What sessions share with their server.
 struct SessionShared {
@@ -28,6 +34,7 @@ struct SessionShared {
 	std::atomic<uint64_t> &calls_served;
 	ServerCounters &counters;
 	InflightBudget &budget;
+	AnswerSender &sender;
 	size_t max_message_bytes;
 	/// A session with nothing to read for this long gives its thread back
 	/// (zero: never; the thread waits).
@@ -71,12 +78,38 @@ public:
 	[[nodiscard]] bool in_message() const noexcept { return reader_.in_message(); }
 	[[nodiscard]] int fd() const noexcept { return fd_.get(); }
 
+	// A call answered later (drpc/deferred_answer.hpp). While it is out,
+	// run() does not return (nor park), the next call waits for it, and
+	// only the answering side touches the response buffer.
+
+	/// DeferredAnswer's: its body, and its answer.
+	[[nodiscard]] ResponseBody &deferred_body() noexcept { return response_; }
+	void answer_deferred(Status status) noexcept;
+	/// AnswerSender's: sends what the socket takes; true when nothing is
+	/// left to send (all sent, or the session closed on a send error).
+	bool send_more_of_answer() noexcept;
+	/// AnswerSender's: the answer is sent, or given up. The last use of
+	/// the session by whoever answered.
+	void answer_done() noexcept;
+	/// AnswerSender's: not taken by send_timeout; closes the session, then
+	/// answer_done().
+	void answer_timed_out() noexcept;
+
 private:
 	enum class State { reading, handling, sending };
 
 	/// Answers one message; false when the answer could not be sent.
 	bool dispatch(std::span<const uint8_t> message);
 	bool send(int64_t sequence, Status status, bool with_body);
+	/// Hands the call to a module that answers later.
+	void start_deferred(ModuleRegistry::Lease lease, const CallContext &context, std::span<const uint8_t> body);
+	/// Until no deferred answer is out.
+	void wait_for_deferred() noexcept;
+	[[nodiscard]] bool deferred_out() const noexcept;
+	/// Logs a refused answer buffer (the answer goes with its status only).
+	void log_budget_refusal(int64_t sequence);
+	/// Logs why an answer could not be sent, and counts a send timeout.
+	void log_send_failure(int64_t sequence, const SystemError &error);
 	/// Logs why reading failed: over the budget, or the framing error.
 	void log_read_failure();
 
@@ -84,7 +117,10 @@ private:
 	SessionShared shared_;
 	PeerCredentials peer_;
 	std::string description_;
-	SessionBudget budget_;
+	// Apart, so that an answer built on another thread and the next call
+	// being read never share counters.
+	SessionBudget read_budget_;
+	SessionBudget answer_budget_;
 	framing::MessageReader reader_;
 	ResponseBuffer response_;
 	ModuleRegistry::Reader modules_;
@@ -92,6 +128,16 @@ private:
 	std::atomic<uint64_t> sends_started_{0};
 	uint64_t send_seen_by_cut_ = UINT64_MAX;
 	std::atomic<bool> stopping_{false};
+
+	// The deferred call: deferred_state_ bits (session.cpp), and what the
+	// answering side needs.
+	std::atomic<uint32_t> deferred_state_{0};
+	std::mutex deferred_mutex_;
+	std::condition_variable deferred_done_;
+	ModuleRegistry::Lease deferred_lease_;
+	int64_t deferred_sequence_ = 0;
+	std::span<const uint8_t> deferred_bytes_;
+	uint32_t deferred_next_chunk_ = 0;
 };
 
 } // namespace drpc::detail

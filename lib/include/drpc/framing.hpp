@@ -76,6 +76,13 @@ void send_message(int fd, std::span<const uint8_t> message, int timeout_ms = -1)
 /// is never copied into one buffer first.
 void send_message(int fd, std::span<const uint8_t> head, std::span<const uint8_t> tail, int timeout_ms = -1);
 
+/// Sends the chunks of `message` from `next_chunk` on, as many as the socket
+/// takes without blocking, advancing `next_chunk` past each one sent (start
+/// at 0; call again with the same message once the socket is writable).
+/// True once the last chunk is sent, false when the socket is full. Throws
+/// SystemError as send_message() does on any other failure.
+[[nodiscard]] bool send_message_nonblocking(int fd, std::span<const uint8_t> message, uint32_t &next_chunk);
+
 /// Memory a reader or an answer may hold, granted by its owner (a server's
 /// in-flight budget). Buffers ask before they grow and give back what they
 /// free.

@@ -15,6 +15,8 @@
 
 namespace drpc {
 
+class DeferredAnswer; // drpc/deferred_answer.hpp
+
 /// The credentials of the process at the other end of a session
 /// (SO_PEERCRED, read once when the session is accepted).
 struct PeerCredentials {
@@ -47,6 +49,11 @@ public:
 ///
 /// handle_call() is called concurrently from several sessions' threads. It
 /// may throw: the server answers FAILURE and the session goes on.
+///
+/// A module that answers from another thread (one that forwards calls to
+/// another process, or queues them) says so with answers_later(): the
+/// server then calls start_call() instead, and the session's thread goes
+/// back to its client while the call is out.
 class Module {
 public:
 	Module() = default;
@@ -61,6 +68,17 @@ public:
 	/// Handles method `context.method`. Returns the status to answer; on
 	/// SUCCESS the body is what was written to `out`.
 	virtual Status handle_call(const CallContext &context, std::span<const uint8_t> body, ResponseBody &out) = 0;
+
+	/// True when calls go to start_call() instead of handle_call(). Read
+	/// once per call; it must not change while the module is registered.
+	[[nodiscard]] virtual bool answers_later() const noexcept { return false; }
+
+	/// Starts call `context`, to be answered through `answer`: at once, or
+	/// later from any thread after moving it out. `body` is valid only
+	/// until this returns: keep a copy of what is needed later. An answer
+	/// still in `answer` when this returns or throws is given FAILURE. The
+	/// default answers with handle_call().
+	virtual void start_call(const CallContext &context, std::span<const uint8_t> body, DeferredAnswer &answer);
 };
 
 } // namespace drpc
