@@ -94,6 +94,7 @@ public:
 			// SO_PEERCRED names whoever called listen(): the host itself,
 		        // which bound the socket before handing it down.
 			.worker_uid = ::geteuid(),
+			.call_timeout = std::chrono::milliseconds(settings.call_timeout_ms),
 			.cgroup = nullptr, // set below when the module has a memory limit
 		};
 		if (settings.memory_limit_bytes)
@@ -106,7 +107,6 @@ public:
 			.info = plugin.info,
 			.copy = std::move(plugin.copy),
 			.access = std::move(plugin.access),
-			.call_timeout = std::chrono::milliseconds(settings.call_timeout_ms),
 			.worker = std::move(worker),
 		});
 		module->learn_description();

@@ -3,12 +3,9 @@
 /// What the host puts in front of each call's body when it forwards the call
 /// to an isolated module's worker: the original caller and sequence, which
 /// the plugin sees in its drpc_call_info as it would in-process, and the
-/// shared region's slot (shared_region.hpp) the call may use, and the CPU
-/// to run it on (call_placement.hpp); and what the worker puts in front of a
-/// successful answer: where its bytes are.
+/// shared region's slot (shared_region.hpp) the call may use; and what the
+/// worker puts in front of a successful answer: where its bytes are.
 #pragma once
-
-#include "call_placement.hpp"
 
 #include <drpc/module.hpp>
 
@@ -36,9 +33,7 @@ struct RelayHeader {
 	/// Bytes of the call's body in the slot's call area (then nothing
 	/// follows the header); zero when the body follows the header.
 	uint32_t body_in_slot = 0;
-	/// The CPU the host thread relaying the call is held on, or any_cpu.
-	int32_t cpu = any_cpu;
-	uint32_t reserved = 0;
+	uint32_t reserved[2] = {0, 0};
 };
 static_assert(sizeof(RelayHeader) == 40, "RelayHeader must be 40 bytes, unpadded");
 
@@ -46,8 +41,7 @@ static_assert(sizeof(RelayHeader) == 40, "RelayHeader must be 40 bytes, unpadded
 /// both ends run the same binary on the same machine).
 [[nodiscard]] inline std::array<uint8_t, sizeof(RelayHeader)> encode_relay_header(const CallContext &context,
                                                                                   uint32_t slot = no_slot,
-                                                                                  uint32_t body_in_slot = 0,
-                                                                                  int32_t cpu = any_cpu) noexcept
+                                                                                  uint32_t body_in_slot = 0) noexcept
 {
 	const RelayHeader header{
 		.magic = relay_magic,
@@ -57,7 +51,6 @@ static_assert(sizeof(RelayHeader) == 40, "RelayHeader must be 40 bytes, unpadded
 		.sequence = context.sequence,
 		.slot = slot,
 		.body_in_slot = body_in_slot,
-		.cpu = cpu,
 	};
 	std::array<uint8_t, sizeof(RelayHeader)> bytes{};
 	std::memcpy(bytes.data(), &header, sizeof(header));

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file remote_module.hpp
 /// An isolated module as the host's registry sees it: a HostedModule that
-/// forwards each call to its worker process over a pooled connection, one
-/// hop, several calls at once.
+/// forwards each call to its worker process over the worker's link
+/// (worker_link.hpp), one hop, several calls at once, answered by the link
+/// (drpc::DeferredAnswer) without the caller's session thread waiting.
 #pragma once
 
 #include "supervised_worker.hpp"
@@ -26,8 +27,7 @@ struct RemoteParts {
 	drpc_plugin_info info{};
 	RuntimeFile copy; ///< the private copy the worker maps, removed with the module
 	std::shared_ptr<const AccessList> access;
-	std::chrono::milliseconds call_timeout{0}; ///< zero: none
-	std::shared_ptr<SupervisedWorker> worker;  ///< started
+	std::shared_ptr<SupervisedWorker> worker; ///< started
 };
 
 class RemoteModule final : public HostedModule {
@@ -58,6 +58,10 @@ public:
 	/// (relay_header.hpp). FAILURE while the worker is down or failed, when
 	/// it dies during the call, and when the call runs past call_timeout_ms
 	/// (then the worker is killed and restarted).
+	[[nodiscard]] bool answers_later() const noexcept override { return true; }
+	void start_call(const drpc::CallContext &context, std::span<const uint8_t> body,
+	                drpc::DeferredAnswer &answer) override;
+	/// The same, waiting for the answer (for callers without a session).
 	drpc::Status handle_call(const drpc::CallContext &context, std::span<const uint8_t> body,
 	                         drpc::ResponseBody &out) override;
 
@@ -80,6 +84,8 @@ public:
 	void learn_description() noexcept;
 
 private:
+	/// The worker's link, or null with one log line when it is down.
+	[[nodiscard]] std::shared_ptr<WorkerLink> serving_link();
 	/// Calls the worker's control module; the result after its outcome
 	/// byte. Throws drpc::Error with the worker's reason.
 	std::string control(int32_t method, std::span<const uint8_t> body, std::string_view what);
@@ -87,7 +93,6 @@ private:
 	RemoteParts parts_;
 	std::shared_ptr<const ModuleDescription> description_;
 	drpc::log::RateLimit down_limit_;
-	drpc::log::RateLimit error_limit_;
 };
 
 } // namespace drpc::host::isolation

@@ -7,6 +7,7 @@
 #include <drpc/error.hpp>
 
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <optional>
 #include <unistd.h>
@@ -61,7 +62,10 @@ void SupervisedWorker::stop() noexcept
 		monitor_.run([this] {
 			if (restart_timer_ != 0)
 				monitor_.cancel(std::exchange(restart_timer_, 0));
-			current_.reset(); // closes the idle connections: the worker's sessions end
+			if (current_) {
+				current_->close(); // calls out are answered FAILURE; the worker's link ends
+				current_.reset();
+			}
 			if (process_) {
 				monitor_.unwatch(process_->pidfd());
 				(void)process_->stop(SIGTERM, stop_grace);
@@ -78,28 +82,10 @@ void SupervisedWorker::stop() noexcept
 	}
 }
 
-std::shared_ptr<WorkerConnections> SupervisedWorker::serving() const
+std::shared_ptr<WorkerLink> SupervisedWorker::serving() const
 {
 	const std::lock_guard lock(mutex_);
 	return serving_;
-}
-
-void SupervisedWorker::kill(const std::shared_ptr<WorkerConnections> &connections, std::string reason)
-{
-	{
-		// No new call for a worker about to be killed, from now on.
-		const std::lock_guard lock(mutex_);
-		if (serving_ == connections)
-			serving_.reset();
-	}
-	monitor_.post([self = weak_from_this(), connections, reason = std::move(reason)] {
-		const auto worker = self.lock();
-		if (!worker || worker->current_ != connections || !worker->process_)
-			return; // already gone, or a later worker
-		if (worker->kill_reason_.empty())
-			worker->kill_reason_ = reason;
-		worker->process_->kill(SIGKILL);
-	});
 }
 
 bool SupervisedWorker::has_state_handoff() const
@@ -119,7 +105,6 @@ void SupervisedWorker::launch()
 	restart_timer_ = 0;
 	status_text_.clear();
 	output_text_.clear();
-	kill_reason_.clear();
 	WorkerSpawn spawn{
 		.executable = plan_.executable,
 		.args = plan_.args,
@@ -152,8 +137,15 @@ void SupervisedWorker::launch()
 		                                        ": state failed until it is reloaded");
 		return;
 	}
-	current_ = std::make_shared<WorkerConnections>(process_->socket_path(), plan_.worker_uid, process_->pid(),
-	                                               std::move(*region));
+	// The link's own pidfd, to kill the worker for a call's deadline.
+	drpc::UniqueFd link_pidfd(::fcntl(process_->pidfd(), F_DUPFD_CLOEXEC, 0));
+	if (link_pidfd.get() < 0) {
+		const std::lock_guard lock(mutex_);
+		start_error_ = std::string("could not be watched: dup of its pidfd: ") + std::strerror(errno);
+		process_->kill(SIGKILL);
+	}
+	current_ = std::make_shared<WorkerLink>(process_->socket_path(), plan_.worker_uid, std::move(link_pidfd),
+	                                        std::move(*region), plan_.call_timeout, plan_.label);
 	set_nonblocking(process_->output_fd());
 	set_nonblocking(process_->status_fd());
 	monitor_.watch(process_->output_fd(), [this] { on_output(); });
@@ -185,6 +177,15 @@ void SupervisedWorker::on_status()
 			line.starts_with("error ")
 				? "could not serve it: " + drpc::log::untrusted(name_child_errno(line.substr(6)), 1024)
 				: std::string();
+		return;
+	}
+	try {
+		current_->open();
+	} catch (const std::exception &e) {
+		// As a death: on_exit() counts it.
+		const std::lock_guard lock(mutex_);
+		start_error_ = std::string("could not be reached: ") + e.what();
+		process_->kill(SIGKILL);
 		return;
 	}
 	const std::lock_guard lock(mutex_);
@@ -252,8 +253,11 @@ void SupervisedWorker::release_process() noexcept
 		drpc::log::warn(log_component, "the worker of " + plan_.label + " (pid " +
 		                                       std::to_string(process_->pid()) +
 		                                       ") left processes its plugin started: killed them");
+	if (current_) {
+		current_->close();
+		current_.reset();
+	}
 	process_.reset(); // reaps if needed, removes the socket file
-	current_.reset();
 }
 
 void SupervisedWorker::on_exit()
@@ -266,11 +270,12 @@ void SupervisedWorker::on_exit()
 		on_status(); // a status written just before the end
 	const pid_t pid = process_->pid();
 	std::string cause = ended ? describe_exit(*ended) : "ended";
-	if (!kill_reason_.empty())
-		cause += " (" + kill_reason_ + ")";
+	const std::string kill_reason = current_ ? current_->kill_reason() : std::string();
+	if (!kill_reason.empty())
+		cause += " (" + kill_reason + ")";
 	if (plan_.cgroup) {
 		const uint64_t oom_kills = plan_.cgroup->oom_kills();
-		if (oom_kills > oom_kills_seen_ && kill_reason_.empty())
+		if (oom_kills > oom_kills_seen_ && kill_reason.empty())
 			cause += " (by the kernel: over memory_limit_bytes, the memory.max of " +
 			         plan_.cgroup->directory().string() + ")";
 		oom_kills_seen_ = oom_kills;

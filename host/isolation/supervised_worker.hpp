@@ -8,7 +8,7 @@
 #pragma once
 
 #include "restart_policy.hpp"
-#include "worker_connections.hpp"
+#include "worker_link.hpp"
 #include "worker_monitor.hpp"
 #include "worker_process.hpp"
 
@@ -35,6 +35,8 @@ struct WorkerPlan {
 	std::filesystem::path socket_dir; ///< the host's private runtime directory
 	std::string label;                ///< "module 4900 (fault_segv 1.0.0)", for log lines
 	uid_t worker_uid = 0;             ///< who listens on the socket (the host), checked by every connection
+	/// A call running longer is answered FAILURE and its worker killed (zero: no limit).
+	std::chrono::milliseconds call_timeout{0};
 	/// The generation's cgroup v2 with memory.max (null: none): every worker
 	/// of it joins before exec; removed once the last one is gone.
 	std::shared_ptr<worker::WorkerCgroup> cgroup;
@@ -56,11 +58,8 @@ public:
 	/// restart after it. Idempotent.
 	void stop() noexcept;
 
-	/// The connections of the worker serving now, or null while it is down.
-	[[nodiscard]] std::shared_ptr<WorkerConnections> serving() const;
-	/// Kills the worker behind `connections` (a call ran past its deadline);
-	/// `reason` is added to the cause of its death.
-	void kill(const std::shared_ptr<WorkerConnections> &connections, std::string reason);
+	/// The link to the worker serving now, or null while it is down.
+	[[nodiscard]] std::shared_ptr<WorkerLink> serving() const;
 
 	[[nodiscard]] WorkerHealth health() const;
 	/// Whether the plugin hands its state over (as its worker said when ready).
@@ -83,18 +82,17 @@ private:
 
 	mutable std::mutex mutex_;
 	std::condition_variable changed_;
-	Phase phase_ = Phase::starting;              // guarded by mutex_
-	std::shared_ptr<WorkerConnections> serving_; // guarded by mutex_
-	WorkerHealth health_;                        // guarded by mutex_
-	std::string start_error_;                    // guarded by mutex_
-	bool handoff_ = false;                       // guarded by mutex_
+	Phase phase_ = Phase::starting;       // guarded by mutex_
+	std::shared_ptr<WorkerLink> serving_; // guarded by mutex_
+	WorkerHealth health_;                 // guarded by mutex_
+	std::string start_error_;             // guarded by mutex_
+	bool handoff_ = false;                // guarded by mutex_
 
 	// The monitor thread's own.
 	std::unique_ptr<WorkerProcess> process_;
-	std::shared_ptr<WorkerConnections> current_; ///< of process_, serving or not yet
+	std::shared_ptr<WorkerLink> current_; ///< to process_, serving or not yet
 	std::string status_text_;
 	std::string output_text_;
-	std::string kill_reason_;
 	RestartPolicy policy_;
 	uint64_t restart_timer_ = 0;
 	uint64_t serial_ = 0;

@@ -22,9 +22,8 @@ drpc::Status answer(drpc::ResponseBody &out, uint8_t outcome, std::string_view r
 
 } // namespace
 
-WorkerControl::WorkerControl(std::shared_ptr<HostedModule> plugin, uid_t host_uid,
-                             std::shared_ptr<const ThreadPlacement> placement)
-	: plugin_(std::move(plugin)), host_uid_(host_uid), placement_(std::move(placement))
+WorkerControl::WorkerControl(std::shared_ptr<HostedModule> plugin, uid_t host_uid)
+	: plugin_(std::move(plugin)), host_uid_(host_uid)
 {
 }
 
@@ -33,7 +32,6 @@ drpc::Status WorkerControl::handle_call(const drpc::CallContext &context, std::s
 {
 	if (context.peer.uid != host_uid_)
 		return drpc::Status::FAILURE;
-	placement_->run_here(any_cpu);
 	try {
 		switch (static_cast<ControlMethod>(context.method)) {
 		case ControlMethod::export_state:

@@ -5,8 +5,6 @@
 /// the old worker, import in the new one.
 #pragma once
 
-#include "call_placement.hpp"
-
 #include "../lifecycle/hosted_module.hpp"
 
 #include <drpc/lifecycle/reserved_ids.hpp>
@@ -36,11 +34,8 @@ inline constexpr uint8_t control_failed = 1;
 
 class WorkerControl final : public drpc::Module {
 public:
-	/// Answers calls from `host_uid` only, each on the worker's own CPUs
-	/// (`placement`, call_placement.hpp): state can be large, and no call
-	/// placed it.
-	WorkerControl(std::shared_ptr<HostedModule> plugin, uid_t host_uid,
-	              std::shared_ptr<const ThreadPlacement> placement);
+	/// Answers calls from `host_uid` only.
+	WorkerControl(std::shared_ptr<HostedModule> plugin, uid_t host_uid);
 
 	[[nodiscard]] int32_t id() const noexcept override { return worker_control_id; }
 	[[nodiscard]] std::string name() const override { return "worker control"; }
@@ -50,7 +45,6 @@ public:
 private:
 	std::shared_ptr<HostedModule> plugin_;
 	const uid_t host_uid_;
-	const std::shared_ptr<const ThreadPlacement> placement_;
 };
 
 } // namespace drpc::host::isolation

@@ -2,6 +2,7 @@
 // The worker process from its command line to its exit status.
 #include "worker_main.hpp"
 
+#include "link_server.hpp"
 #include "shared_region.hpp"
 #include "worker_args.hpp"
 #include "worker_control.hpp"
@@ -13,7 +14,6 @@
 
 #include <drpc/error.hpp>
 #include <drpc/log.hpp>
-#include <drpc/server.hpp>
 
 #include <cerrno>
 #include <csignal>
@@ -29,9 +29,8 @@ namespace {
 
 constexpr std::string_view log_component = "worker";
 
-/// Bytes a worker's server accepts in one message: the host's own cap on a
-/// call is checked before a call is forwarded; this only keeps the framing
-/// bounded.
+/// Bytes a worker accepts in one message: the host's own cap on a call is
+/// checked before a call is forwarded; this only keeps the framing bounded.
 constexpr size_t worker_max_message_bytes = (size_t{1} << 30) + 4096;
 
 /// How long SIGTERM lets calls in flight finish before the worker exits anyway.
@@ -77,7 +76,7 @@ std::string read_config()
 }
 
 /// The host blocks its shutdown signals in every thread, and a mask survives
-/// exec: the worker takes SIGTERM and SIGINT by sigtimedwait() and nothing else
+/// exec: the worker takes SIGTERM and SIGINT by sigwait() and nothing else
 /// stays blocked.
 sigset_t take_stop_signals()
 {
@@ -123,8 +122,6 @@ int serve(const WorkerArgs &args, const sigset_t &stop)
 		drpc::log::info(log_component, worker::enter_sandbox(policy));
 	}
 
-	// Before the plugin starts any thread: see ThreadPlacement.
-	const auto placement = std::make_shared<ThreadPlacement>();
 	std::shared_ptr<HostedModule> plugin;
 	try {
 		// The one loader and its checks; the full protobuf runtime is fine
@@ -136,30 +133,23 @@ int serve(const WorkerArgs &args, const sigset_t &stop)
 		return EXIT_FAILURE;
 	}
 	{
-		drpc::DomainSocketServer server(drpc::ServerOptions{
-			.socket_path = "worker socket of " + args.name,
-			.unlink_stale_socket = false,
-			.max_message_bytes = worker_max_message_bytes,
-			.max_inflight_bytes = 0,
-			.max_inflight_bytes_per_uid = 0,
-			.listen_fd = worker_listen_fd,
-		});
-		server.register_module(std::make_shared<WorkerModule>(plugin, args.host_uid, region, placement));
-		server.register_module(std::make_shared<WorkerControl>(plugin, args.host_uid, placement));
+		LinkServer server(worker_listen_fd,
+		                  {std::make_shared<WorkerModule>(plugin, args.host_uid, region),
+		                   std::make_shared<WorkerControl>(plugin, args.host_uid)},
+		                  worker_max_message_bytes);
 		try {
 			server.start();
-		} catch (const drpc::SystemError &e) {
-			if (e.code() != EAGAIN && e.code() != ENOMEM)
+		} catch (const std::system_error &e) {
+			if (e.code().value() != EAGAIN && e.code().value() != ENOMEM)
 				throw;
 			throw std::runtime_error(e.what() + memory_limit_note(args)); // its threads could not start
 		}
 		// Whether the host may move state in and out through WorkerControl.
 		write_status(plugin->has_state_handoff() ? "ready handoff" : "ready");
 		::close(worker_status_fd);
-		// Each second the worker's CPUs are read again (call_placement.hpp).
-		const timespec second{.tv_sec = 1, .tv_nsec = 0};
-		while (::sigtimedwait(&stop, nullptr, &second) < 0)
-			placement->refresh();
+		int signal = 0;
+		while (::sigwait(&stop, &signal) != 0) {
+		}
 		if (!server.shutdown(stop_drain)) {
 			// A call is still inside the plugin: its code must stay mapped.
 			drpc::log::warn(log_component, "calls still running at exit");

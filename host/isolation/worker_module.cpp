@@ -13,8 +13,8 @@ constexpr std::string_view log_component = "worker";
 } // namespace
 
 WorkerModule::WorkerModule(std::shared_ptr<HostedModule> plugin, uid_t host_uid,
-                           std::shared_ptr<const SharedRegion> region, std::shared_ptr<const ThreadPlacement> placement)
-	: plugin_(std::move(plugin)), host_uid_(host_uid), region_(std::move(region)), placement_(std::move(placement))
+                           std::shared_ptr<const SharedRegion> region)
+	: plugin_(std::move(plugin)), host_uid_(host_uid), region_(std::move(region))
 {
 }
 
@@ -36,7 +36,6 @@ drpc::Status WorkerModule::handle_call(const drpc::CallContext &context, std::sp
 		drpc::log::warn(refusals_, log_component, "refused a call without a relay header");
 		return drpc::Status::FAILURE;
 	}
-	placement_->run_here(header->cpu);
 	std::span<uint8_t> answer_area;
 	if (header->slot != no_slot) {
 		if (header->slot >= SharedRegion::slot_count || header->body_in_slot > SharedRegion::area_bytes ||

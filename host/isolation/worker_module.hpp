@@ -4,7 +4,6 @@
 /// answering the host only and giving the plugin the host's caller.
 #pragma once
 
-#include "call_placement.hpp"
 #include "shared_region.hpp"
 
 #include "../lifecycle/hosted_module.hpp"
@@ -21,10 +20,8 @@ class WorkerModule final : public drpc::Module {
 public:
 	/// Answers calls from `host_uid` only, whose bodies start with a
 	/// RelayHeader (relay_header.hpp); large bodies and answers cross in
-	/// `region`, shared with the host. Each call runs on the CPU its header
-	/// names, through the worker's one `placement` (call_placement.hpp).
-	WorkerModule(std::shared_ptr<HostedModule> plugin, uid_t host_uid, std::shared_ptr<const SharedRegion> region,
-	             std::shared_ptr<const ThreadPlacement> placement);
+	/// `region`, shared with the host.
+	WorkerModule(std::shared_ptr<HostedModule> plugin, uid_t host_uid, std::shared_ptr<const SharedRegion> region);
 
 	[[nodiscard]] int32_t id() const noexcept override { return plugin_->id(); }
 	[[nodiscard]] std::string name() const override { return plugin_->name(); }
@@ -35,7 +32,6 @@ private:
 	std::shared_ptr<HostedModule> plugin_;
 	const uid_t host_uid_;
 	const std::shared_ptr<const SharedRegion> region_;
-	const std::shared_ptr<const ThreadPlacement> placement_;
 	drpc::log::RateLimit refusals_{"calls refused by a worker"};
 };
 

@@ -220,6 +220,24 @@ TEST_CASE("isolation: SIGTERM with a call stuck in an isolated module (no call_t
 	CHECK(host.log().find("leaving the plugins loaded") == std::string::npos);
 }
 
+TEST_CASE("isolation: calls stuck in one isolated module do not hold up its other calls")
+{
+	// One link to the worker carries every call; its reader hands the link
+	// over when a call runs long (link_server.hpp), so the module's calls
+	// still run concurrently.
+	IsolatedHost host({fault_plugin("fault_loop")}, isolated({"fault_loop"}));
+	REQUIRE(status_of(host.socket(), loop_id, 0) == drpc::Status::SUCCESS);
+	auto first = std::async(std::launch::async, [&host] { return status_of(host.socket(), loop_id, 1); });
+	auto second = std::async(std::launch::async, [&host] { return status_of(host.socket(), loop_id, 1); });
+	CHECK(first.wait_for(300ms) == std::future_status::timeout);
+	CHECK(second.wait_for(0ms) == std::future_status::timeout);
+	for (int i = 0; i < 20; ++i)
+		CHECK(status_of(host.socket(), loop_id, 0) == drpc::Status::SUCCESS);
+	CHECK(host.stop() == 0);
+	CHECK(first.get() == drpc::Status::FAILURE);
+	CHECK(second.get() == drpc::Status::FAILURE);
+}
+
 TEST_CASE("isolation: a leak past memory_limit_bytes fails its calls in the worker, not the host")
 {
 	// call_timeout_ms: under ASan, whose allocator cannot even report its

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file link_server.hpp
+/// Inside a worker: serves the host's link (worker_link.hpp), on which the
+/// host sends every call to the worker, several at once.
+///
+/// One thread reads the link and runs each call inline, then takes the next
+/// call that queued meanwhile without sleeping: under load that saves a
+/// wake-up per call. So that a module's calls still run concurrently, a
+/// standby thread looks every millisecond: when a call has run since its
+/// last look, the standby takes the link over and reads on, the long call
+/// keeps its thread to the end, and a new standby is started. A call
+/// therefore waits at most about two milliseconds behind a long one. The
+/// standby sleeps without a timeout once the link has been quiet for a
+/// tenth of a second, and the next call wakes it.
+#pragma once
+
+#include <drpc/module.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <sys/types.h>
+#include <thread>
+#include <vector>
+
+namespace drpc::host::isolation {
+
+class LinkServer {
+public:
+	/// Serves the connections made to `listen_fd` (taken), routing each
+	/// call to the module of `modules` with its ID. `max_message_bytes`
+	/// bounds a call and an answer.
+	LinkServer(int listen_fd, std::vector<std::shared_ptr<drpc::Module>> modules, size_t max_message_bytes);
+	/// shutdown() with no deadline.
+	~LinkServer();
+	LinkServer(const LinkServer &) = delete;
+	LinkServer &operator=(const LinkServer &) = delete;
+
+	/// Starts accepting. Throws std::system_error when the thread cannot start.
+	void start();
+	/// Stops accepting and reading; waits up to `drain` for calls running.
+	/// False when some still run (their threads then stay). Idempotent.
+	bool shutdown(std::chrono::milliseconds drain);
+
+	struct Link;
+
+private:
+	friend struct Link;
+	void accept_loop() noexcept;
+	/// Runs `work` on a thread of its own, counted for shutdown(); false
+	/// when no thread can be started.
+	bool spawn(std::function<void()> work) noexcept;
+
+	const int listen_fd_;
+	const std::vector<std::shared_ptr<drpc::Module>> modules_;
+	const size_t max_message_bytes_;
+	std::thread acceptor_;
+	std::mutex mutex_;
+	std::condition_variable threads_changed_;
+	bool stopping_ = false;                  // guarded by mutex_
+	size_t threads_ = 0;                     // guarded by mutex_; besides the acceptor
+	std::vector<std::weak_ptr<Link>> links_; // guarded by mutex_
+};
+
+} // namespace drpc::host::isolation
