@@ -12,7 +12,7 @@
 /// and seals it against shrinking and growing before the worker exists: a
 /// worker that could shrink it would turn the host's next read of an answer
 /// into a SIGBUS. A slot serves one call at a time (the host's
-/// WorkerConnections hands them out); the call's relay header names its
+/// WorkerLink hands them out); the call's relay header names its
 /// slot, and the answer's header says whether its bytes are in the slot.
 ///
 /// What the worker writes in the region is as untrusted as what it sends on
