@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstring>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -150,9 +151,10 @@ void WorkerLink::send_call(int32_t module, int32_t method, const CallContext &co
 		}
 		pending.slot = slot;
 		pending.to_plugin = to_plugin;
-		pending_.emplace(tag, std::move(pending));
+		// The deadline first: one left without its call is skipped.
 		if (call_timeout_.count() > 0)
 			deadlines_.emplace_back(std::chrono::steady_clock::now() + call_timeout_, tag);
+		pending_.emplace(tag, std::move(pending));
 	}
 	// A large body crosses in the slot: one copy here instead of two
 	// through the socket, and the plugin reads it in place.
@@ -183,6 +185,17 @@ void WorkerLink::send_call(int32_t module, int32_t method, const CallContext &co
 		drpc::log::warn(log_component, label_ + ": a call could not be sent to its worker: " + e.what());
 		if (std::optional<Pending> unsent = take(tag))
 			finish(*unsent, drpc::Status::FAILURE, {});
+		// Part of a message may have gone: the link cannot be trusted
+		// again. Its worker is replaced (unless the host closed the link).
+		bool closed;
+		{
+			const std::lock_guard lock(mutex_);
+			closed = closed_;
+		}
+		if (!closed) {
+			kill_worker(std::string("a call could not be sent to it: ") + e.what());
+			close();
+		}
 	}
 }
 
@@ -255,6 +268,18 @@ void WorkerLink::read_loop() noexcept
 			                                       drpc::log::untrusted(reader.error(), 512));
 		break;
 	}
+	bool closed;
+	{
+		const std::lock_guard lock(mutex_);
+		closed = closed_;
+	}
+	// Not closed by the host: the worker broke or dropped it, or is dying
+	// (its socket closes before its exit is seen). One that is still alive
+	// a moment later would serve nothing until reloaded: it is killed, so
+	// that its supervisor restarts it.
+	pollfd exited{pidfd_.get(), POLLIN, 0};
+	if (!closed && ::poll(&exited, 1, 200) == 0)
+		kill_worker("its link to the host ended");
 	fail_all();
 }
 
@@ -328,7 +353,7 @@ int WorkerLink::expire_calls() noexcept
 			try {
 				expired.push_back(std::move(found->second));
 			} catch (...) {
-				found->second.answer.answer(drpc::Status::FAILURE);
+				finish(found->second, drpc::Status::FAILURE, {});
 			}
 			pending_.erase(found);
 			deadlines_.pop_front();

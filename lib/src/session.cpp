@@ -100,7 +100,7 @@ Session::Outcome Session::run()
 				wait_for_deferred();
 				return Outcome::closed;
 			}
-			if (!deferred_out())
+			if (deferred_answered())
 				return Outcome::parked;
 			break;
 		}
@@ -236,11 +236,19 @@ bool Session::deferred_out() const noexcept { return (deferred_state_.load() & d
 
 void Session::wait_for_deferred() noexcept
 {
+	// Under the mutex even when nothing is out: the answerer holds it until
+	// its very last touch, so once this returns the session may end.
+	std::unique_lock lock(deferred_mutex_);
 	if (!deferred_out())
 		return;
-	std::unique_lock lock(deferred_mutex_);
 	deferred_state_.fetch_or(deferred_waiter_bit);
 	deferred_done_.wait(lock, [this] { return !deferred_out(); });
+}
+
+bool Session::deferred_answered() noexcept
+{
+	const std::lock_guard lock(deferred_mutex_);
+	return !deferred_out();
 }
 
 void Session::start_deferred(ModuleRegistry::Lease lease, const CallContext &context, std::span<const uint8_t> body)
@@ -253,14 +261,21 @@ void Session::start_deferred(ModuleRegistry::Lease lease, const CallContext &con
 	DeferredAnswer answer(this);
 	try {
 		module.start_call(context, body, answer);
-	} catch (const std::exception &e) {
-		log::warn(log_limits::handler_threw, "server",
-		          "module " + std::to_string(context.module) + " method " + std::to_string(context.method) +
-		                  " threw: " + log::untrusted(e.what()));
 	} catch (...) {
-		log::warn(log_limits::handler_threw, "server",
-		          "module " + std::to_string(context.module) + " method " + std::to_string(context.method) +
-		                  " threw a non-standard exception");
+		// Nothing may leave here with the answer perhaps out: the session
+		// must wait for it before it ends.
+		try {
+			try {
+				throw;
+			} catch (const std::exception &e) {
+				log::warn(log_limits::handler_threw, "server",
+				          "module " + std::to_string(context.module) + " method " +
+				                  std::to_string(context.method) +
+				                  " threw: " + log::untrusted(e.what()));
+			}
+		} catch (...) {
+			// A non-standard exception, or no memory for the log line.
+		}
 	}
 	answer.answer(Status::FAILURE); // nothing when the module took it
 	// Whoever is last of this thread and answer() lets the lease go: the

@@ -106,6 +106,8 @@ private:
 	/// Until no deferred answer is out.
 	void wait_for_deferred() noexcept;
 	[[nodiscard]] bool deferred_out() const noexcept;
+	/// No answer out, decided under the answerer's mutex (see answer_done()).
+	[[nodiscard]] bool deferred_answered() noexcept;
 	/// Logs a refused answer buffer (the answer goes with its status only).
 	void log_budget_refusal(int64_t sequence);
 	/// Logs why an answer could not be sent, and counts a send timeout.
