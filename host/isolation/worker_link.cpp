@@ -187,12 +187,7 @@ void WorkerLink::send_call(int32_t module, int32_t method, const CallContext &co
 			finish(*unsent, drpc::Status::FAILURE, {});
 		// Part of a message may have gone: the link cannot be trusted
 		// again. Its worker is replaced (unless the host closed the link).
-		bool closed;
-		{
-			const std::lock_guard lock(mutex_);
-			closed = closed_;
-		}
-		if (!closed) {
+		if (!is_closed()) {
 			kill_worker(std::string("a call could not be sent to it: ") + e.what());
 			close();
 		}
@@ -268,17 +263,12 @@ void WorkerLink::read_loop() noexcept
 			                                       drpc::log::untrusted(reader.error(), 512));
 		break;
 	}
-	bool closed;
-	{
-		const std::lock_guard lock(mutex_);
-		closed = closed_;
-	}
 	// Not closed by the host: the worker broke or dropped it, or is dying
 	// (its socket closes before its exit is seen). One that is still alive
 	// a moment later would serve nothing until reloaded: it is killed, so
 	// that its supervisor restarts it.
 	pollfd exited{pidfd_.get(), POLLIN, 0};
-	if (!closed && ::poll(&exited, 1, 200) == 0)
+	if (!is_closed() && ::poll(&exited, 1, 200) == 0)
 		kill_worker("its link to the host ended");
 	fail_all();
 }
@@ -377,6 +367,12 @@ void WorkerLink::kill_worker(std::string reason) noexcept
 		kill_reason_ = std::move(reason);
 	// Through the pidfd: never a recycled pid.
 	(void)::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+}
+
+bool WorkerLink::is_closed() const noexcept
+{
+	const std::lock_guard lock(mutex_);
+	return closed_;
 }
 
 std::string WorkerLink::kill_reason() const

@@ -113,6 +113,8 @@ private:
 	/// milliseconds until the reader looks again (-1: no call timeout).
 	int expire_calls() noexcept;
 	void kill_worker(std::string reason) noexcept;
+	/// close() was called, or the link broke.
+	[[nodiscard]] bool is_closed() const noexcept;
 	/// Every call out answered FAILURE; no call taken from now on.
 	void fail_all() noexcept;
 	void wait(Waiter &waiter) noexcept;

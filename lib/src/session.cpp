@@ -236,6 +236,9 @@ bool Session::deferred_out() const noexcept { return (deferred_state_.load() & d
 
 void Session::wait_for_deferred() noexcept
 {
+	// A session that never handed a call over has nothing to wait for.
+	if (!deferred_used_)
+		return;
 	// Under the mutex even when nothing is out: the answerer holds it until
 	// its very last touch, so once this returns the session may end.
 	std::unique_lock lock(deferred_mutex_);
@@ -247,6 +250,8 @@ void Session::wait_for_deferred() noexcept
 
 bool Session::deferred_answered() noexcept
 {
+	if (!deferred_used_)
+		return true;
 	const std::lock_guard lock(deferred_mutex_);
 	return !deferred_out();
 }
@@ -257,6 +262,7 @@ void Session::start_deferred(ModuleRegistry::Lease lease, const CallContext &con
 	response_.clear();
 	deferred_sequence_ = context.sequence;
 	deferred_lease_ = std::move(lease);
+	deferred_used_ = true;
 	deferred_state_.store(deferred_out_bit | deferred_starting_bit);
 	DeferredAnswer answer(this);
 	try {

@@ -134,6 +134,8 @@ private:
 	// The deferred call: deferred_state_ bits (session.cpp), and what the
 	// answering side needs.
 	std::atomic<uint32_t> deferred_state_{0};
+	/// The session's thread's own: it has handed a call over at least once.
+	bool deferred_used_ = false;
 	std::mutex deferred_mutex_;
 	std::condition_variable deferred_done_;
 	ModuleRegistry::Lease deferred_lease_;
