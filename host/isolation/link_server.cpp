@@ -2,12 +2,17 @@
 // The worker's side of the host's link (see link_server.hpp).
 #include "link_server.hpp"
 
+#include "message_ring.hpp"
+#include "send_turn.hpp"
+#include "shared_region.hpp"
+
 #include <drpc/codec.hpp>
 #include <drpc/error.hpp>
 #include <drpc/framing.hpp>
 #include <drpc/log.hpp>
 
 #include <atomic>
+#include <optional>
 #include <pthread.h>
 #include <shared_mutex>
 #include <sys/socket.h>
@@ -84,82 +89,153 @@ private:
 
 } // namespace
 
-/// One connection from the host, and the threads serving it.
+/// One connection from the host, and the threads serving it: a lane for
+/// the calls that come through its socket and, on the first connection,
+/// one for those that come through the call ring.
 struct LinkServer::Link : std::enable_shared_from_this<Link> {
-	Link(LinkServer &server, int fd, drpc::PeerCredentials peer) : server(server), fd(fd), peer(peer) {}
+	/// A source of calls, read by one thread at a time and taken over by
+	/// its standby when a call runs long.
+	struct Lane {
+		Lane(const char *reader_name, const char *standby_name) noexcept
+			: reader_name(reader_name), standby_name(standby_name)
+		{
+		}
+		const char *const reader_name;
+		const char *const standby_name;
+		std::atomic<uint64_t> state{0};
+		std::condition_variable standby_wake;
+		std::atomic<bool> standby_sleeping{false};
+	};
+
+	Link(LinkServer &server, int fd, drpc::PeerCredentials peer, const SharedRegion *rings)
+		: server(server), fd(fd), peer(peer)
+	{
+		if (rings != nullptr) {
+			call_ring.emplace(rings->call_ring());
+			answer_ring.emplace(rings->answer_ring());
+		}
+	}
 	~Link() { ::close(fd); }
 
-	/// Reads and runs calls while it is the reader of `epoch`.
-	void read(uint64_t epoch) noexcept;
-	/// Takes the link over from a reader stuck in a call.
-	void stand_by() noexcept;
+	/// Reads and runs calls while it is the reader of `epoch` on `lane`.
+	void read(Lane &lane, uint64_t epoch) noexcept;
+	/// The next call on `lane` (in `reader`, or copied into `copy`);
+	/// nothing when the lane ended.
+	std::optional<std::span<const uint8_t>> next(Lane &lane, drpc::framing::MessageReader &reader,
+	                                             std::vector<uint8_t> &copy);
+	/// Takes the lane over from a reader stuck in a call.
+	void stand_by(Lane &lane) noexcept;
 	void stop() noexcept;
 	/// A call: its answer, sent. False when the link broke.
 	bool serve(std::span<const uint8_t> message, AnswerBuffer &answer) noexcept;
 	void send(std::span<const uint8_t> message);
-	void start_standby() noexcept;
+	/// Pushes an answer into the answer ring; false when it must go through
+	/// the socket (too large, or the ring is full).
+	bool push(std::span<const uint8_t> message);
+	void start_standby(Lane &lane) noexcept;
+	/// Starts the lanes' readers and standbys; false when none could start.
+	bool start() noexcept;
 
 	LinkServer &server;
 	const int fd;
 	const drpc::PeerCredentials peer;
-	std::atomic<uint64_t> state{0};
-	std::shared_mutex send_turn;
+	Lane socket_lane{"drpc-link-read", "drpc-link-wait"};
+	Lane ring_lane{"drpc-ring-read", "drpc-ring-wait"};
+	SendTurn send_turn;
+	std::optional<MessageRing> call_ring;   // popped only by ring_lane's reader
+	std::optional<MessageRing> answer_ring; // guarded by answer_ring_turn
+	std::mutex answer_ring_turn;
 	std::mutex mutex;
-	std::condition_variable standby_wake;
-	std::atomic<bool> standby_sleeping{false};
 	bool stopping = false; // guarded by mutex
 };
 
-void LinkServer::Link::read(uint64_t epoch) noexcept
+std::optional<std::span<const uint8_t>> LinkServer::Link::next(Lane &lane, drpc::framing::MessageReader &reader,
+                                                               std::vector<uint8_t> &copy)
 {
-	::pthread_setname_np(::pthread_self(), "drpc-link-read");
-	drpc::framing::MessageReader reader(server.max_message_bytes_);
-	AnswerBuffer answer(server.max_message_bytes_ - drpc::codec::max_response_overhead);
-	for (;;) {
+	if (&lane == &socket_lane) {
 		const auto result = reader.read(fd);
 		if (result != drpc::framing::MessageReader::Result::message) {
 			if (result == drpc::framing::MessageReader::Result::error)
 				drpc::log::warn(log_component,
 				                "the host's link broke: " + drpc::log::untrusted(reader.error()));
+			return std::nullopt;
+		}
+		return reader.message();
+	}
+	for (;;) {
+		switch (call_ring->pop()) {
+		case MessageRing::Result::done: {
+			// Copied out of the ring's buffer: the next reader pops into it
+			// while this call may still run.
+			const std::span<const uint8_t> bytes = call_ring->message();
+			copy.assign(bytes.begin(), bytes.end()); // within its capacity after the first calls
+			return copy;
+		}
+		case MessageRing::Result::broken:
+			drpc::log::warn(log_component, "the host's call ring is inconsistent: " +
+			                                       std::string(call_ring->fault()));
+			return std::nullopt;
+		default:
+			if (call_ring->stopped())
+				return std::nullopt;
+			call_ring->wait(std::chrono::milliseconds(-1));
+		}
+	}
+}
+
+void LinkServer::Link::read(Lane &lane, uint64_t epoch) noexcept
+{
+	::pthread_setname_np(::pthread_self(), lane.reader_name);
+	drpc::framing::MessageReader reader(server.max_message_bytes_);
+	AnswerBuffer answer(server.max_message_bytes_ - drpc::codec::max_response_overhead);
+	std::vector<uint8_t> copy;
+	for (;;) {
+		std::optional<std::span<const uint8_t>> message;
+		try {
+			message = next(lane, reader, copy);
+		} catch (...) {
+			// No memory for the message: nothing left to stop on.
+		}
+		if (!message) {
 			stop();
 			return;
 		}
-		uint64_t idle = state.load();
+		uint64_t idle = lane.state.load();
 		if (epoch_of(idle) != (epoch & 0xffff) ||
-		    !state.compare_exchange_strong(idle, with(epoch, idle + (uint64_t{1} << count_shift), true)))
+		    !lane.state.compare_exchange_strong(idle, with(epoch, idle + (uint64_t{1} << count_shift), true)))
 			return; // cannot happen while not busy: no takeover then
-		if (standby_sleeping.load()) {
+		if (lane.standby_sleeping.load()) {
 			const std::lock_guard lock(mutex);
-			standby_sleeping.store(false);
-			standby_wake.notify_all();
+			lane.standby_sleeping.store(false);
+			lane.standby_wake.notify_all();
 		}
-		if (!serve(reader.message(), answer)) {
+		if (!serve(*message, answer)) {
 			stop();
 			return;
 		}
 		uint64_t busy = with(epoch, idle + (uint64_t{1} << count_shift), true);
-		if (!state.compare_exchange_strong(busy, with(epoch, busy, false)))
+		if (!lane.state.compare_exchange_strong(busy, with(epoch, busy, false)))
 			return; // taken over while in the call: the new reader goes on
 	}
 }
 
-void LinkServer::Link::stand_by() noexcept
+void LinkServer::Link::stand_by(Lane &lane) noexcept
 {
-	::pthread_setname_np(::pthread_self(), "drpc-link-wait");
-	uint64_t last = state.load();
+	::pthread_setname_np(::pthread_self(), lane.standby_name);
+	uint64_t last = lane.state.load();
 	int quiet = 0;
 	for (;;) {
 		{
 			std::unique_lock lock(mutex);
-			if (standby_wake.wait_for(lock, standby_tick, [this] { return stopping; }))
+			if (lane.standby_wake.wait_for(lock, standby_tick, [this] { return stopping; }))
 				return;
 		}
-		uint64_t now = state.load();
+		uint64_t now = lane.state.load();
 		if ((now & busy_bit) != 0 && now == last) {
 			const uint64_t epoch = epoch_of(now) + 1;
-			if (state.compare_exchange_strong(now, with(epoch, now, false))) {
-				start_standby();
-				read(epoch);
+			if (lane.state.compare_exchange_strong(now, with(epoch, now, false))) {
+				start_standby(lane);
+				read(lane, epoch);
 				return;
 			}
 		}
@@ -168,25 +244,39 @@ void LinkServer::Link::stand_by() noexcept
 		if (quiet < quiet_ticks_before_sleep)
 			continue;
 		std::unique_lock lock(mutex);
-		standby_sleeping.store(true);
+		lane.standby_sleeping.store(true);
 		// A call that started since the last look wakes nobody: look again.
-		if (state.load() != last) {
-			standby_sleeping.store(false);
+		if (lane.state.load() != last) {
+			lane.standby_sleeping.store(false);
 			continue;
 		}
-		standby_wake.wait(lock, [this] { return !standby_sleeping.load() || stopping; });
+		lane.standby_wake.wait(lock, [&] { return !lane.standby_sleeping.load() || stopping; });
 		if (stopping)
 			return;
 		quiet = 0;
-		last = state.load();
+		last = lane.state.load();
 	}
 }
 
-void LinkServer::Link::start_standby() noexcept
+void LinkServer::Link::start_standby(Lane &lane) noexcept
 {
-	if (!server.spawn([self = shared_from_this()] { self->stand_by(); }))
+	if (!server.spawn([self = shared_from_this(), &lane] { self->stand_by(lane); }))
 		drpc::log::warn(no_standby, log_component,
 		                "no thread for a standby reader: a long call holds up the next ones");
+}
+
+bool LinkServer::Link::start() noexcept
+{
+	if (!server.spawn([self = shared_from_this()] { self->read(self->socket_lane, 0); }))
+		return false;
+	start_standby(socket_lane);
+	if (call_ring) {
+		if (!server.spawn([self = shared_from_this()] { self->read(self->ring_lane, 0); }))
+			drpc::log::warn(log_component, "no thread to read the host's call ring: calls wait in it");
+		else
+			start_standby(ring_lane);
+	}
+	return true;
 }
 
 void LinkServer::Link::stop() noexcept
@@ -195,7 +285,10 @@ void LinkServer::Link::stop() noexcept
 		const std::lock_guard lock(mutex);
 		stopping = true;
 	}
-	standby_wake.notify_all();
+	socket_lane.standby_wake.notify_all();
+	ring_lane.standby_wake.notify_all();
+	if (call_ring)
+		call_ring->stop();
 	::shutdown(fd, SHUT_RD);
 }
 
@@ -239,8 +332,25 @@ bool LinkServer::Link::serve(std::span<const uint8_t> message, AnswerBuffer &ans
 	}
 }
 
+bool LinkServer::Link::push(std::span<const uint8_t> message)
+{
+	if (!answer_ring || message.size() > MessageRing::max_message_bytes)
+		return false;
+	const std::lock_guard turn(answer_ring_turn);
+	switch (answer_ring->push(message)) {
+	case MessageRing::Result::done:
+		return true;
+	case MessageRing::Result::broken:
+		throw drpc::Error("the answer ring is inconsistent: " + std::string(answer_ring->fault()));
+	default:
+		return false; // full: the socket waits for room instead
+	}
+}
+
 void LinkServer::Link::send(std::span<const uint8_t> message)
 {
+	if (push(message))
+		return;
 	// A one-record answer cannot interleave with another; a longer one goes
 	// alone, so that nothing lands between its records.
 	if (message.size() + drpc::framing::header_size <= drpc::framing::max_record_size) {
@@ -252,8 +362,12 @@ void LinkServer::Link::send(std::span<const uint8_t> message)
 	}
 }
 
-LinkServer::LinkServer(int listen_fd, std::vector<std::shared_ptr<drpc::Module>> modules, size_t max_message_bytes)
-	: listen_fd_(listen_fd), modules_(std::move(modules)), max_message_bytes_(max_message_bytes)
+LinkServer::LinkServer(int listen_fd, std::vector<std::shared_ptr<drpc::Module>> modules, size_t max_message_bytes,
+                       std::shared_ptr<const SharedRegion> rings)
+	: listen_fd_(listen_fd),
+	  modules_(std::move(modules)),
+	  max_message_bytes_(max_message_bytes),
+	  rings_(std::move(rings))
 {
 }
 
@@ -303,8 +417,11 @@ void LinkServer::accept_loop() noexcept
 		}
 		std::shared_ptr<Link> link;
 		try {
+			// The rings serve the host's first connection: it connects once.
 			link = std::make_shared<Link>(
-				*this, fd, drpc::PeerCredentials{credentials.pid, credentials.uid, credentials.gid});
+				*this, fd, drpc::PeerCredentials{credentials.pid, credentials.uid, credentials.gid},
+				rings_taken_ ? nullptr : rings_.get());
+			rings_taken_ = rings_ != nullptr;
 			const std::lock_guard lock(mutex_);
 			if (stopping_)
 				return; // the link closes its fd
@@ -314,11 +431,8 @@ void LinkServer::accept_loop() noexcept
 				::close(fd);
 			continue;
 		}
-		if (!spawn([link] { link->read(0); })) {
+		if (!link->start())
 			drpc::log::warn(log_component, "no thread to serve a connection from the host");
-			continue;
-		}
-		link->start_standby();
 	}
 }
 

@@ -12,6 +12,10 @@
 /// therefore waits at most about two milliseconds behind a long one. The
 /// standby sleeps without a timeout once the link has been quiet for a
 /// tenth of a second, and the next call wakes it.
+///
+/// Calls that fit come through the region's call ring instead of the
+/// socket (message_ring.hpp): the ring has a reader and a standby of its
+/// own, as the socket has, and answers that fit go back in the answer ring.
 #pragma once
 
 #include <drpc/module.hpp>
@@ -27,12 +31,16 @@
 
 namespace drpc::host::isolation {
 
+class SharedRegion;
+
 class LinkServer {
 public:
 	/// Serves the connections made to `listen_fd` (taken), routing each
 	/// call to the module of `modules` with its ID. `max_message_bytes`
-	/// bounds a call and an answer.
-	LinkServer(int listen_fd, std::vector<std::shared_ptr<drpc::Module>> modules, size_t max_message_bytes);
+	/// bounds a call and an answer. `rings` (may be null) holds the message
+	/// rings that the host's first connection also reads and answers through.
+	LinkServer(int listen_fd, std::vector<std::shared_ptr<drpc::Module>> modules, size_t max_message_bytes,
+	           std::shared_ptr<const SharedRegion> rings);
 	/// shutdown() with no deadline.
 	~LinkServer();
 	LinkServer(const LinkServer &) = delete;
@@ -56,12 +64,14 @@ private:
 	const int listen_fd_;
 	const std::vector<std::shared_ptr<drpc::Module>> modules_;
 	const size_t max_message_bytes_;
+	const std::shared_ptr<const SharedRegion> rings_;
 	std::thread acceptor_;
 	std::mutex mutex_;
 	std::condition_variable threads_changed_;
 	bool stopping_ = false;                  // guarded by mutex_
 	size_t threads_ = 0;                     // guarded by mutex_; besides the acceptor
 	std::vector<std::weak_ptr<Link>> links_; // guarded by mutex_
+	bool rings_taken_ = false;               // on the acceptor thread only
 };
 
 } // namespace drpc::host::isolation

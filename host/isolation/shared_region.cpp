@@ -86,12 +86,12 @@ SharedRegion::~SharedRegion()
 
 std::span<uint8_t> SharedRegion::call_area(uint32_t slot) const noexcept
 {
-	return {base_ + size_t{slot} * 2 * area_bytes, area_bytes};
+	return {base_ + rings_bytes + size_t{slot} * 2 * area_bytes, area_bytes};
 }
 
 std::span<uint8_t> SharedRegion::answer_area(uint32_t slot) const noexcept
 {
-	return {base_ + (size_t{slot} * 2 + 1) * area_bytes, area_bytes};
+	return {base_ + rings_bytes + (size_t{slot} * 2 + 1) * area_bytes, area_bytes};
 }
 
 void SharedRegion::release(uint32_t slot) const noexcept

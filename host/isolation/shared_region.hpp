@@ -7,7 +7,10 @@
 /// the way out, while the plugin reads the call and writes its answer in
 /// place.
 ///
-/// The region is a memfd of slot_count slots, each a call area and an
+/// The same memory carries the two message rings (message_ring.hpp) small
+/// messages cross in instead of the socket.
+///
+/// The region is a memfd of the rings and slot_count slots, each a call area and an
 /// answer area of area_bytes. The host creates it for each worker process
 /// and seals it against shrinking and growing before the worker exists: a
 /// worker that could shrink it would turn the host's next read of an answer
@@ -19,6 +22,8 @@
 /// the socket: the host reads an answer's length from the socket, checks it
 /// against area_bytes and copies the bytes out once, never reading them twice.
 #pragma once
+
+#include "message_ring.hpp"
 
 #include <drpc/unique_fd.hpp>
 
@@ -41,8 +46,11 @@ public:
 	/// Smaller bodies go through the socket: for them the two kernel copies
 	/// cost less than touching more of the region's pages.
 	static constexpr size_t min_body_bytes = size_t{64} << 10;
-	/// The memfd's size: slot_count slots of a call and an answer area.
-	static constexpr size_t total_bytes = size_t{slot_count} * 2 * area_bytes;
+	/// The two message rings in front of the slots.
+	static constexpr size_t rings_bytes = 2 * MessageRing::bytes;
+	/// The memfd's size: the rings, then slot_count slots of a call and an
+	/// answer area.
+	static constexpr size_t total_bytes = rings_bytes + size_t{slot_count} * 2 * area_bytes;
 
 	/// The host's side: a new sealed memfd (pages are only used once
 	/// touched), mapped. Throws drpc::SystemError naming the step.
@@ -62,6 +70,13 @@ public:
 	[[nodiscard]] int fd() const noexcept { return fd_.get(); }
 	/// The host closes the memfd once its worker has it: the mapping stays.
 	void close_fd() noexcept { fd_.reset(); }
+	/// The memory of the ring the host's calls cross in, and of the one
+	/// the worker's answers cross in (message_ring.hpp).
+	[[nodiscard]] std::span<uint8_t> call_ring() const noexcept { return {base_, MessageRing::bytes}; }
+	[[nodiscard]] std::span<uint8_t> answer_ring() const noexcept
+	{
+		return {base_ + MessageRing::bytes, MessageRing::bytes};
+	}
 	/// Where slot `slot` (< slot_count) takes a call body, and its answer.
 	[[nodiscard]] std::span<uint8_t> call_area(uint32_t slot) const noexcept;
 	[[nodiscard]] std::span<uint8_t> answer_area(uint32_t slot) const noexcept;

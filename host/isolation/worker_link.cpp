@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <csignal>
+#include <mutex>
+#include <shared_mutex>
 #include <cstring>
 #include <poll.h>
 #include <pthread.h>
@@ -29,6 +31,14 @@ constexpr std::string_view log_component = "isolation";
 /// reaches a client; this only keeps the framing bounded.
 constexpr size_t max_answer_bytes = (size_t{1} << 30) + 4096;
 
+/// A message the worker does not take within this long is not sent: the
+/// call fails and the worker is replaced. Only a stopped worker (SIGSTOP,
+/// by anyone or by its plugin) or one that cannot start a reader lets its
+/// socket fill up (its standby takes the link over from a long call within
+/// milliseconds); without this, every session calling it would wait in
+/// send() for good, each holding a host thread.
+constexpr int stalled_send_timeout_ms = 10'000;
+
 /// How often the reader of a link with a call timeout looks for calls past
 /// it when no answer comes.
 constexpr std::chrono::milliseconds idle_look{50};
@@ -45,7 +55,9 @@ WorkerLink::WorkerLink(std::filesystem::path socket, uid_t worker_uid, drpc::Uni
 	  pidfd_(std::move(pidfd)),
 	  region_(std::move(region)),
 	  call_timeout_(call_timeout),
-	  label_(std::move(label))
+	  label_(std::move(label)),
+	  call_ring_(region_.call_ring()),
+	  answer_ring_(region_.answer_ring())
 {
 	// Slot 0 is taken first, so that a lone caller keeps touching the same pages.
 	for (uint32_t slot = SharedRegion::slot_count; slot > 0; --slot)
@@ -57,6 +69,8 @@ WorkerLink::~WorkerLink()
 	close();
 	if (reader_.joinable())
 		reader_.join();
+	if (ring_reader_.joinable())
+		ring_reader_.join();
 }
 
 void WorkerLink::open()
@@ -86,6 +100,12 @@ void WorkerLink::open()
 		                  std::to_string(worker_uid_));
 	fd_ = std::move(fd);
 	reader_ = std::thread(&WorkerLink::read_loop, this);
+	try {
+		ring_reader_ = std::thread(&WorkerLink::read_ring_loop, this);
+	} catch (...) {
+		close();
+		throw;
+	}
 }
 
 void WorkerLink::close() noexcept
@@ -96,7 +116,8 @@ void WorkerLink::close() noexcept
 			return;
 		closed_ = true;
 	}
-	// Wakes the reader, which answers what is out (fail_all) and ends.
+	// Wakes the readers: the socket's answers what is out (fail_all).
+	answer_ring_.stop();
 	if (fd_.get() >= 0)
 		::shutdown(fd_.get(), SHUT_RDWR);
 	else
@@ -178,7 +199,8 @@ void WorkerLink::send_call(int32_t module, int32_t method, const CallContext &co
 	uint8_t *end = drpc::codec::encode_call_head(view, header.size() + inline_body.size(), head);
 	end = std::copy(header.begin(), header.end(), end);
 	try {
-		send_message(std::span<const uint8_t>(head, end), inline_body);
+		if (!push_message(std::span<const uint8_t>(head, end), inline_body))
+			send_message(std::span<const uint8_t>(head, end), inline_body);
 	} catch (const std::exception &e) {
 		// The worker is gone (its reader fails the rest) or the message is
 		// refused: this call is answered here, unless the reader already did.
@@ -200,10 +222,25 @@ void WorkerLink::send_message(std::span<const uint8_t> head, std::span<const uin
 	// goes alone, so that nothing lands between its records.
 	if (head.size() + tail.size() + drpc::framing::header_size <= drpc::framing::max_record_size) {
 		const std::shared_lock turn(send_turn_);
-		drpc::framing::send_message(fd_.get(), head, tail);
+		drpc::framing::send_message(fd_.get(), head, tail, stalled_send_timeout_ms);
 	} else {
 		const std::unique_lock turn(send_turn_);
-		drpc::framing::send_message(fd_.get(), head, tail);
+		drpc::framing::send_message(fd_.get(), head, tail, stalled_send_timeout_ms);
+	}
+}
+
+bool WorkerLink::push_message(std::span<const uint8_t> head, std::span<const uint8_t> tail)
+{
+	if (head.size() + tail.size() > MessageRing::max_message_bytes)
+		return false;
+	const std::lock_guard turn(call_ring_turn_);
+	switch (call_ring_.push(head, tail)) {
+	case MessageRing::Result::done:
+		return true;
+	case MessageRing::Result::broken:
+		throw drpc::Error("its call ring is inconsistent: " + std::string(call_ring_.fault()));
+	default:
+		return false; // full: the socket waits for room instead
 	}
 }
 
@@ -271,6 +308,30 @@ void WorkerLink::read_loop() noexcept
 	if (!is_closed() && ::poll(&exited, 1, 200) == 0)
 		kill_worker("its link to the host ended");
 	fail_all();
+	answer_ring_.stop();
+}
+
+void WorkerLink::read_ring_loop() noexcept
+{
+	::pthread_setname_np(::pthread_self(), "drpc-link-ring");
+	while (!answer_ring_.stopped()) {
+		switch (answer_ring_.pop()) {
+		case MessageRing::Result::done:
+			handle_answer(answer_ring_.message());
+			break;
+		case MessageRing::Result::broken: {
+			const std::string reason =
+				"its answer ring is inconsistent: " + std::string(answer_ring_.fault());
+			drpc::log::warn(log_component, label_ + ": " + reason + ": killing its worker");
+			kill_worker(reason);
+			close();
+			return;
+		}
+		default:
+			answer_ring_.wait(std::chrono::milliseconds(-1));
+			break;
+		}
+	}
 }
 
 void WorkerLink::handle_answer(std::span<const uint8_t> message) noexcept
@@ -283,6 +344,8 @@ void WorkerLink::handle_answer(std::span<const uint8_t> message) noexcept
 		return;
 	}
 	std::optional<Pending> pending = take(response->sequence);
+	if (!pending && is_closed())
+		return; // answered FAILURE when the link closed
 	if (!pending) {
 		// A call timed out (its worker is being killed), or a worker that lies.
 		drpc::log::warn(stray_answers, log_component,

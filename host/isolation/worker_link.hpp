@@ -13,8 +13,16 @@
 /// session thread. Under load both readers take what queued while they
 /// were busy without sleeping in between (`drpc-bench --isolation`'s
 /// multiplexed relay measures the shape).
+///
+/// Messages that fit cross in the region's two rings (message_ring.hpp)
+/// instead of the socket: a call is then pushed by its session thread and
+/// its answer popped by the link's second reader, without a system call
+/// while both sides are busy. The rest (large messages, a full ring) go
+/// through the socket, whose reader also keeps the deadlines.
 #pragma once
 
+#include "message_ring.hpp"
+#include "send_turn.hpp"
 #include "shared_region.hpp"
 
 #include <drpc/deferred_answer.hpp>
@@ -28,7 +36,6 @@
 #include <filesystem>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <sys/types.h>
 #include <thread>
@@ -44,12 +51,12 @@ public:
 	/// `call_timeout` (zero: none). `label` names the module in logs.
 	WorkerLink(std::filesystem::path socket, uid_t worker_uid, drpc::UniqueFd pidfd, SharedRegion region,
 	           std::chrono::milliseconds call_timeout, std::string label);
-	/// close(), then waits for the reader thread.
+	/// close(), then waits for the reader threads.
 	~WorkerLink();
 	WorkerLink(const WorkerLink &) = delete;
 	WorkerLink &operator=(const WorkerLink &) = delete;
 
-	/// Connects and starts the reader. Throws drpc::Error naming the socket.
+	/// Connects and starts the readers. Throws drpc::Error naming the socket.
 	void open();
 	/// No more calls; every call out is answered FAILURE (the worker died,
 	/// or is stopping). Never signals the worker. Idempotent.
@@ -104,10 +111,16 @@ private:
 	/// Sends an encoded call's head and tail as one message, several
 	/// senders at once (a message of one record needs no turn of its own).
 	void send_message(std::span<const uint8_t> head, std::span<const uint8_t> tail);
+	/// Pushes an encoded call into the call ring; false when it must go
+	/// through the socket (too large, or the ring is full). Throws
+	/// drpc::Error when the worker broke the ring.
+	bool push_message(std::span<const uint8_t> head, std::span<const uint8_t> tail);
 	[[nodiscard]] std::optional<Pending> take(int64_t tag) noexcept;
 	/// Answers `pending` with `status` and, with SUCCESS, `body`.
 	void finish(Pending &pending, drpc::Status status, std::span<const uint8_t> body) noexcept;
 	void read_loop() noexcept;
+	/// The answer ring's reader.
+	void read_ring_loop() noexcept;
 	void handle_answer(std::span<const uint8_t> message) noexcept;
 	/// Calls past their deadline: FAILURE, and the worker killed. The
 	/// milliseconds until the reader looks again (-1: no call timeout).
@@ -127,7 +140,11 @@ private:
 	const std::string label_;
 	drpc::UniqueFd fd_;
 	std::thread reader_;
-	std::shared_mutex send_turn_;
+	SendTurn send_turn_;
+	std::mutex call_ring_turn_;
+	MessageRing call_ring_;   // this side pushes; guarded by call_ring_turn_
+	MessageRing answer_ring_; // this side pops, on ring_reader_
+	std::thread ring_reader_;
 
 	mutable std::mutex mutex_;
 	bool closed_ = false;                                                             // guarded by mutex_

@@ -5,6 +5,16 @@
 #include "session.hpp"
 
 namespace drpc {
+namespace {
+
+/// An empty handle's body: refuses every buffer, so that a use of a handle
+/// already answered reads as "over the limit", never as a crash.
+class NoBody final : public ResponseBody {
+public:
+	std::span<uint8_t> reserve(size_t) noexcept override { return {}; }
+};
+
+} // namespace
 
 DeferredAnswer &DeferredAnswer::operator=(DeferredAnswer &&other) noexcept
 {
@@ -17,7 +27,14 @@ DeferredAnswer &DeferredAnswer::operator=(DeferredAnswer &&other) noexcept
 
 DeferredAnswer::~DeferredAnswer() { answer(Status::FAILURE); }
 
-ResponseBody &DeferredAnswer::body() const noexcept { return session_->deferred_body(); }
+ResponseBody &DeferredAnswer::body() const noexcept
+{
+	if (session_ == nullptr) {
+		static NoBody none;
+		return none;
+	}
+	return session_->deferred_body();
+}
 
 void DeferredAnswer::answer(Status status) noexcept
 {

@@ -4,6 +4,7 @@
 // the listing (admin module and drpc-ctl) telling what happened.
 #include "isolation_support.hpp"
 
+#include <isolation/message_ring.hpp>
 #include <worker/sandbox.hpp>
 
 #include <doctest/doctest.h>
@@ -28,6 +29,7 @@ constexpr int32_t leak_id = 4905;
 constexpr int32_t thread_id = 4906;
 constexpr int32_t fullpb_id = 4907;
 constexpr int32_t fork_id = 4908;
+constexpr int32_t ring_id = 4909;
 
 std::string isolated(std::initializer_list<std::string> names, const std::string &extra = "")
 {
@@ -205,6 +207,39 @@ TEST_CASE("isolation: an endless loop past call_timeout_ms is answered FAILURE a
 	CHECK(info->last_cause().find("call_timeout_ms (300 ms)") != std::string::npos);
 	CHECK(bystander.stop() == 0);
 	// Nothing spins on: SIGTERM exits 0.
+	CHECK(host.stop() == 0);
+}
+
+// fault_ring.cpp scribbles where these say the rings are.
+static_assert(drpc::host::isolation::MessageRing::bytes == 4096 + (size_t{256} << 10));
+
+TEST_CASE("isolation: a plugin that scribbles on its worker's rings is killed; the host reads nothing by them")
+{
+	IsolatedHost host({fault_plugin("fault_ring")}, isolated({"fault_ring"}));
+	Bystander bystander(host.socket());
+	REQUIRE(status_of(host.socket(), ring_id, 0) == drpc::Status::SUCCESS);
+
+	SUBCASE("the answer ring's producer position off a record's edge")
+	{
+		CHECK(status_of(host.socket(), ring_id, 1) == drpc::Status::FAILURE);
+		CHECK(serves(host, ring_id));
+		const auto info = host.module(ring_id);
+		CHECK(info->crashes() == 1);
+		CHECK(info->last_cause().find("its answer ring is inconsistent") != std::string::npos);
+	}
+	SUBCASE("the call ring's consumer position ahead of what the host pushed")
+	{
+		CHECK(status_of(host.socket(), ring_id, 2) == drpc::Status::SUCCESS);
+		// The host's next push sees it: that call fails, the worker is replaced.
+		CHECK(status_of(host.socket(), ring_id, 0) == drpc::Status::FAILURE);
+		CHECK(serves(host, ring_id));
+		const auto info = host.module(ring_id);
+		CHECK(info->crashes() == 1);
+		CHECK(info->last_cause().find("its call ring is inconsistent") != std::string::npos);
+	}
+	CHECK(host.log().find("inconsistent") != std::string::npos);
+	CHECK(host.alive());
+	CHECK(bystander.stop() == 0);
 	CHECK(host.stop() == 0);
 }
 
@@ -399,6 +434,34 @@ TEST_CASE("isolation: SIGKILL of a worker in the middle of 1 MiB calls fails onl
 	const auto info = host.module(abort_id);
 	CHECK(info->crashes() == 1);
 	CHECK(info->last_cause().find("SIGKILL") != std::string::npos);
+	CHECK(bystander.stop() == 0);
+	CHECK(host.stop() == 0);
+}
+
+TEST_CASE("isolation: a stopped worker whose socket fills up fails the calls waiting to send and is replaced")
+{
+	// No call_timeout_ms: only the link's own send deadline (10 s) frees the
+	// sessions blocked sending to a worker that takes nothing.
+	IsolatedHost host({fault_plugin("fault_abort")}, isolated({"fault_abort"}));
+	Bystander bystander(host.socket());
+	REQUIRE(status_of(host.socket(), abort_id, 0) == drpc::Status::SUCCESS);
+	const std::vector<pid_t> workers = host.workers();
+	REQUIRE(workers.size() == 1);
+	REQUIRE(::kill(workers[0], SIGSTOP) == 0);
+	// Too large for a ring, too small for a slot: each takes the socket.
+	const std::string body(60000, 'y');
+	std::vector<std::future<drpc::Status>> callers;
+	for (int i = 0; i < 16; ++i)
+		callers.push_back(std::async(std::launch::async,
+		                             [&] { return status_of(host.socket(), abort_id, 0, body); }));
+	for (auto &caller : callers) {
+		REQUIRE(caller.wait_for(60s) == std::future_status::ready);
+		CHECK(caller.get() == drpc::Status::FAILURE);
+	}
+	CHECK(serves(host, abort_id));
+	const auto info = host.module(abort_id);
+	CHECK(info->crashes() == 1);
+	CHECK(info->last_cause().find("could not be sent") != std::string::npos);
 	CHECK(bystander.stop() == 0);
 	CHECK(host.stop() == 0);
 }

@@ -81,8 +81,14 @@ TEST_CASE("shared region: sealed against resizing, its areas apart, the same pag
 		CHECK(worker.call_area(slot).back() == slot + 1);
 		CHECK(host.answer_area(slot).front() == slot + 100);
 	}
+	// The rings first, then the slots, nothing shared between them.
+	CHECK(host.call_ring().size() == drpc::host::isolation::MessageRing::bytes);
+	CHECK(host.answer_ring().data() == host.call_ring().data() + host.call_ring().size());
+	CHECK(host.call_area(0).data() == host.answer_ring().data() + host.answer_ring().size());
 	CHECK(host.answer_area(SharedRegion::slot_count - 1).data() + SharedRegion::area_bytes ==
-	      host.call_area(0).data() + SharedRegion::total_bytes);
+	      host.call_ring().data() + SharedRegion::total_bytes);
+	host.answer_ring().front() = 9;
+	CHECK(worker.answer_ring().front() == 9);
 }
 
 TEST_CASE("shared region: a worker refuses a memfd of the wrong size or unsealed")

@@ -284,3 +284,14 @@ TEST_CASE("a module replaced while its call is out drains when the call is answe
 	CHECK(response.get().body() == "old module");
 	CHECK(client.send_msg(make_call(later_id, 0, "new module")).body() == "new module");
 }
+
+TEST_CASE("an empty handle answers nothing and its body refuses every buffer")
+{
+	drpc::DeferredAnswer empty;
+	CHECK_FALSE(empty);
+	CHECK(empty.body().reserve(0).empty());
+	CHECK(empty.body().reserve(16).empty());
+	CHECK_FALSE(empty.body().assign("x"));
+	empty.answer(drpc::Status::SUCCESS); // nothing to answer: no crash
+	CHECK_FALSE(empty);
+}

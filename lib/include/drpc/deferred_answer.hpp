@@ -38,8 +38,8 @@ public:
 	[[nodiscard]] explicit operator bool() const noexcept { return session_ != nullptr; }
 
 	/// Where the answer's body goes (the session's own buffer, within the
-	/// server's message and in-flight limits); sent only with SUCCESS. Only
-	/// while the handle holds a call.
+	/// server's message and in-flight limits); sent only with SUCCESS. On
+	/// an empty handle, a body whose reserve() refuses every size.
 	[[nodiscard]] ResponseBody &body() const noexcept;
 
 	/// Sends the answer: `status`, and with SUCCESS the body last reserved.
