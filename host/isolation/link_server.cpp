@@ -126,6 +126,8 @@ struct LinkServer::Link : std::enable_shared_from_this<Link> {
 	/// Takes the lane over from a reader stuck in a call.
 	void stand_by(Lane &lane) noexcept;
 	void stop() noexcept;
+	/// stop(), and the connection shut down both ways: the host sees it end.
+	void abort() noexcept;
 	/// A call: its answer, sent. False when the link broke.
 	bool serve(std::span<const uint8_t> message, AnswerBuffer &answer) noexcept;
 	void send(std::span<const uint8_t> message);
@@ -271,12 +273,18 @@ bool LinkServer::Link::start() noexcept
 		return false;
 	start_standby(socket_lane);
 	if (call_ring) {
+		// Without its reader the host's calls would wait in the ring for good.
 		if (!server.spawn([self = shared_from_this()] { self->read(self->ring_lane, 0); }))
-			drpc::log::warn(log_component, "no thread to read the host's call ring: calls wait in it");
-		else
-			start_standby(ring_lane);
+			return false;
+		start_standby(ring_lane);
 	}
 	return true;
+}
+
+void LinkServer::Link::abort() noexcept
+{
+	stop();
+	::shutdown(fd, SHUT_RDWR);
 }
 
 void LinkServer::Link::stop() noexcept
@@ -363,11 +371,12 @@ void LinkServer::Link::send(std::span<const uint8_t> message)
 }
 
 LinkServer::LinkServer(int listen_fd, std::vector<std::shared_ptr<drpc::Module>> modules, size_t max_message_bytes,
-                       std::shared_ptr<const SharedRegion> rings)
+                       std::shared_ptr<const SharedRegion> rings, pid_t host)
 	: listen_fd_(listen_fd),
 	  modules_(std::move(modules)),
 	  max_message_bytes_(max_message_bytes),
-	  rings_(std::move(rings))
+	  rings_(std::move(rings)),
+	  host_(host)
 {
 }
 
@@ -418,10 +427,11 @@ void LinkServer::accept_loop() noexcept
 		std::shared_ptr<Link> link;
 		try {
 			// The rings serve the host's first connection: it connects once.
+			const bool gets_rings = rings_ && !rings_taken_ && credentials.pid == host_;
 			link = std::make_shared<Link>(
 				*this, fd, drpc::PeerCredentials{credentials.pid, credentials.uid, credentials.gid},
-				rings_taken_ ? nullptr : rings_.get());
-			rings_taken_ = rings_ != nullptr;
+				gets_rings ? rings_.get() : nullptr);
+			rings_taken_ = rings_taken_ || gets_rings;
 			const std::lock_guard lock(mutex_);
 			if (stopping_)
 				return; // the link closes its fd
@@ -431,8 +441,12 @@ void LinkServer::accept_loop() noexcept
 				::close(fd);
 			continue;
 		}
-		if (!link->start())
-			drpc::log::warn(log_component, "no thread to serve a connection from the host");
+		if (!link->start()) {
+			// Closed rather than left half served: the host sees its link
+			// end and restarts this worker.
+			drpc::log::warn(log_component, "no thread to serve a connection from the host: closing it");
+			link->abort();
+		}
 	}
 }
 

@@ -38,9 +38,10 @@ public:
 	/// Serves the connections made to `listen_fd` (taken), routing each
 	/// call to the module of `modules` with its ID. `max_message_bytes`
 	/// bounds a call and an answer. `rings` (may be null) holds the message
-	/// rings that the host's first connection also reads and answers through.
+	/// rings that the first connection made by process `host` also reads
+	/// and answers through (no other process's: the plugin may connect too).
 	LinkServer(int listen_fd, std::vector<std::shared_ptr<drpc::Module>> modules, size_t max_message_bytes,
-	           std::shared_ptr<const SharedRegion> rings);
+	           std::shared_ptr<const SharedRegion> rings, pid_t host);
 	/// shutdown() with no deadline.
 	~LinkServer();
 	LinkServer(const LinkServer &) = delete;
@@ -65,6 +66,7 @@ private:
 	const std::vector<std::shared_ptr<drpc::Module>> modules_;
 	const size_t max_message_bytes_;
 	const std::shared_ptr<const SharedRegion> rings_;
+	const pid_t host_;
 	std::thread acceptor_;
 	std::mutex mutex_;
 	std::condition_variable threads_changed_;

@@ -163,8 +163,9 @@ void MessageRing::wait(std::chrono::milliseconds timeout) noexcept
 		if (ready())
 			return;
 	}
-	// Rung before the last look (seq_cst, as push() and stop() are): a
-	// message or a stop after it finds the doorbell rung and wakes us.
+	// Both before the last look (seq_cst, as push() and stop() are): a
+	// message or a stop after it finds the doorbell rung, or us waiting.
+	waiting_.store(true, std::memory_order_seq_cst);
 	std::atomic_ref(doorbell).store(1, std::memory_order_seq_cst);
 	bool timed_out = false;
 	if (!ready()) {
@@ -177,6 +178,7 @@ void MessageRing::wait(std::chrono::milliseconds timeout) noexcept
 		            errno == ETIMEDOUT;
 	}
 	std::atomic_ref(doorbell).store(0, std::memory_order_relaxed);
+	waiting_.store(false, std::memory_order_seq_cst);
 	// Woken with nothing to read: rare, unless the peer pokes the futex.
 	if (!timed_out && !ready())
 		++empty_wakes_;
@@ -186,8 +188,17 @@ void MessageRing::stop() noexcept
 {
 	stopped_.store(true, std::memory_order_seq_cst);
 	uint32_t &doorbell = doorbell_word();
-	std::atomic_ref(doorbell).store(0, std::memory_order_seq_cst);
-	(void)futex(&doorbell, FUTEX_WAKE, INT_MAX, nullptr);
+	// Until the consumer is out: a peer that rings the doorbell between its
+	// last look and its FUTEX_WAIT would otherwise keep it asleep past
+	// this wake (the futex sleeps while the word is 1, whoever wrote it).
+	for (;;) {
+		std::atomic_ref(doorbell).store(0, std::memory_order_seq_cst);
+		(void)futex(&doorbell, FUTEX_WAKE, INT_MAX, nullptr);
+		if (!waiting_.load(std::memory_order_seq_cst))
+			return;
+		const timespec pause{0, 50'000};
+		(void)::nanosleep(&pause, nullptr);
+	}
 }
 
 } // namespace drpc::host::isolation

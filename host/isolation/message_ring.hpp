@@ -74,7 +74,10 @@ public:
 	/// pops and looks again.
 	void wait(std::chrono::milliseconds timeout) noexcept;
 	/// Wakes this process's consumer in wait() now and for good: wait()
-	/// returns at once from then on. Any thread; idempotent.
+	/// returns at once from then on. Returns once the consumer is out of
+	/// wait(), so that it can be joined even when the peer rings the
+	/// doorbell (shared memory) to keep it asleep. Any thread but the
+	/// consumer's own while it waits; idempotent.
 	void stop() noexcept;
 	[[nodiscard]] bool stopped() const noexcept { return stopped_.load(); }
 
@@ -98,6 +101,9 @@ private:
 	unsigned empty_wakes_ = 0;
 	std::string_view fault_;
 	std::atomic<bool> stopped_{false};
+	/// This process's consumer is in wait(), from before its last look:
+	/// unlike the doorbell, no peer can write it.
+	std::atomic<bool> waiting_{false};
 };
 
 } // namespace drpc::host::isolation

@@ -126,13 +126,17 @@ void WorkerLink::close() noexcept
 
 void WorkerLink::start_call(const CallContext &context, std::span<const uint8_t> body, DeferredAnswer answer)
 {
-	send_call(context.module, context.method, context, body, Pending{.answer = std::move(answer)}, true);
+	Pending pending;
+	pending.answer = std::move(answer);
+	send_call(context.module, context.method, context, body, std::move(pending), true);
 }
 
 drpc::Status WorkerLink::call(const CallContext &context, std::span<const uint8_t> body, drpc::ResponseBody &out)
 {
 	Waiter waiter;
-	send_call(context.module, context.method, context, body, Pending{.waiter = &waiter}, true);
+	Pending pending;
+	pending.waiter = &waiter;
+	send_call(context.module, context.method, context, body, std::move(pending), true);
 	wait(waiter);
 	if (waiter.status == drpc::Status::SUCCESS && !out.assign(waiter.body))
 		return drpc::Status::FAILURE; // over this host's message limit
@@ -142,7 +146,9 @@ drpc::Status WorkerLink::call(const CallContext &context, std::span<const uint8_
 drpc::Status WorkerLink::control(int32_t method, std::span<const uint8_t> body, std::string &result)
 {
 	Waiter waiter;
-	send_call(worker_control_id, method, CallContext{}, body, Pending{.waiter = &waiter}, false);
+	Pending pending;
+	pending.waiter = &waiter;
+	send_call(worker_control_id, method, CallContext{}, body, std::move(pending), false);
 	wait(waiter);
 	result = std::move(waiter.body);
 	return waiter.status;

@@ -2,9 +2,9 @@
 // The rings small messages cross in between the host and a worker: every
 // message out as it went in, across the wrap and across processes; a full
 // ring says so instead of blocking; whatever the other side scribbles on the
-// ring is caught as `broken` without a read out of bounds (ASan watches the
-// mapping's edges); a sleeping consumer is woken by a push and by stop();
-// a peer poking the futex does not make the consumer spin.
+// ring is caught as `broken` before it is used; a sleeping consumer is woken
+// by a push and by stop(), and stop() returns with a peer ringing the
+// doorbell all along; a peer poking the futex does not make the consumer spin.
 #include <isolation/message_ring.hpp>
 
 #include <doctest/doctest.h>
@@ -242,6 +242,37 @@ TEST_CASE("stop() wakes a consumer asleep with no timeout, and every wait() afte
 	CHECK(consumer.stopped());
 	consumer.wait(std::chrono::milliseconds(-1));
 	CHECK(consumer.pop() == Result::empty);
+}
+
+TEST_CASE("stop() gets a consumer out of wait() while a peer keeps ringing its doorbell")
+{
+	// A peer that writes 1 into the doorbell keeps FUTEX_WAIT sleeping; stop()
+	// must still get the consumer out, and return only once it is out.
+	for (int round = 0; round < 50; ++round) {
+		RingMemory memory;
+		MessageRing consumer(memory.span());
+		std::atomic<bool> ringing{true};
+		std::thread peer([&] {
+			while (ringing)
+				std::atomic_ref(memory.doorbell()).store(1);
+		});
+		std::atomic<bool> in_wait{false};
+		std::atomic<bool> returned{false};
+		std::thread sleeper([&] {
+			in_wait = true;
+			consumer.wait(std::chrono::milliseconds(-1));
+			returned = true;
+		});
+		while (!in_wait)
+			std::this_thread::yield();
+		if (round % 2 == 0)
+			std::this_thread::sleep_for(std::chrono::milliseconds(1)); // asleep by now
+		consumer.stop();
+		sleeper.join();
+		ringing = false;
+		peer.join();
+		CHECK(returned);
+	}
 }
 
 TEST_CASE("a peer poking the futex with nothing queued does not make the consumer spin")

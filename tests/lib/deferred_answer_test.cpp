@@ -289,7 +289,6 @@ TEST_CASE("an empty handle answers nothing and its body refuses every buffer")
 {
 	drpc::DeferredAnswer empty;
 	CHECK_FALSE(empty);
-	CHECK(empty.body().reserve(0).empty());
 	CHECK(empty.body().reserve(16).empty());
 	CHECK_FALSE(empty.body().assign("x"));
 	empty.answer(drpc::Status::SUCCESS); // nothing to answer: no crash

@@ -33,6 +33,7 @@ extern "C" {
 		nullptr,
 		nullptr,
 		nullptr, // call_with_error
+		nullptr, // describe
 	};
 	return &descriptor;
 }
