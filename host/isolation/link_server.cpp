@@ -380,7 +380,11 @@ LinkServer::LinkServer(int listen_fd, std::vector<std::shared_ptr<drpc::Module>>
 {
 }
 
-LinkServer::~LinkServer() { shutdown(std::chrono::milliseconds::max()); }
+LinkServer::~LinkServer()
+{
+	shutdown(std::chrono::milliseconds::max());
+	::close(listen_fd_); // the acceptor is joined: nobody uses it now
+}
 
 void LinkServer::start() { acceptor_ = std::thread(&LinkServer::accept_loop, this); }
 

@@ -42,7 +42,7 @@ public:
 	/// and answers through (no other process's: the plugin may connect too).
 	LinkServer(int listen_fd, std::vector<std::shared_ptr<drpc::Module>> modules, size_t max_message_bytes,
 	           std::shared_ptr<const SharedRegion> rings, pid_t host);
-	/// shutdown() with no deadline.
+	/// shutdown() with no deadline, then closes the listening socket.
 	~LinkServer();
 	LinkServer(const LinkServer &) = delete;
 	LinkServer &operator=(const LinkServer &) = delete;
