@@ -14,6 +14,7 @@
 #include <atomic>
 #include <optional>
 #include <pthread.h>
+#include <sched.h>
 #include <shared_mutex>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -37,6 +38,20 @@ constexpr uint64_t busy_bit = 1;
 constexpr unsigned count_shift = 1;
 constexpr unsigned epoch_shift = 48;
 constexpr uint64_t count_mask = ((uint64_t{1} << (epoch_shift - count_shift)) - 1) << count_shift;
+
+/// The call ring's reader runs SCHED_BATCH. The host's session thread
+/// that pushes a call wakes it; as a normal thread it would preempt that
+/// session thread on its CPU just before it goes back to its client's
+/// socket, and run one call. As a batch thread it runs once the session
+/// thread sleeps, by when more calls have often queued: at 8 connections
+/// on 2 CPUs, about 12% more isolated calls/s, and the reader sleeps a
+/// third as often (drpc-bench --isolation). Its nice value is kept: SCHED_BATCH
+/// changes only how its wake-ups preempt. If refused, it runs as before.
+void run_as_batch() noexcept
+{
+	const sched_param none{};
+	(void)::sched_setscheduler(0, SCHED_BATCH, &none); // 0: this thread
+}
 
 uint64_t epoch_of(uint64_t state) noexcept { return state >> epoch_shift; }
 uint64_t with(uint64_t epoch, uint64_t state_count_bits, bool busy) noexcept
@@ -188,6 +203,8 @@ std::optional<std::span<const uint8_t>> LinkServer::Link::next(Lane &lane, drpc:
 void LinkServer::Link::read(Lane &lane, uint64_t epoch) noexcept
 {
 	::pthread_setname_np(::pthread_self(), lane.reader_name);
+	if (&lane == &ring_lane)
+		run_as_batch(); // also a standby taking the ring over
 	drpc::framing::MessageReader reader(server.max_message_bytes_);
 	AnswerBuffer answer(server.max_message_bytes_ - drpc::codec::max_response_overhead);
 	std::vector<uint8_t> copy;

@@ -16,6 +16,8 @@
 /// Calls that fit come through the region's call ring instead of the
 /// socket (message_ring.hpp): the ring has a reader and a standby of its
 /// own, as the socket has, and answers that fit go back in the answer ring.
+/// The ring's reader runs SCHED_BATCH (link_server.cpp says why), and so
+/// do the calls it runs and any thread a plugin starts in one of them.
 #pragma once
 
 #include <drpc/module.hpp>

@@ -3,7 +3,8 @@
 // own connection (its SO_PEERCRED pid), not whichever process connects
 // first; a connection whose call-ring reader cannot start is closed, so that
 // the host sees its link end and restarts the worker, instead of leaving its
-// calls in a ring nobody reads.
+// calls in a ring nobody reads; the ring's calls run SCHED_BATCH, the
+// socket's do not.
 //
 // An executable of its own: it interposes pthread_create (exported, so that
 // libstdc++'s std::thread finds it first) to refuse threads on cue, which
@@ -13,6 +14,7 @@
 #include <isolation/shared_region.hpp>
 
 #include <drpc/codec.hpp>
+#include <drpc/framing.hpp>
 #include <drpc/module.hpp>
 
 #include <doctest/doctest.h>
@@ -26,6 +28,7 @@
 #include <memory>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <string>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -73,18 +76,19 @@ namespace {
 constexpr int32_t peer_module_id = 7;
 constexpr auto answer_deadline = std::chrono::seconds(10);
 
-/// Answers the pid of the connection its call came on.
+/// Answers the pid of the connection its call came on and the scheduling
+/// policy of the thread it runs on: "pid/policy".
 class PeerModule final : public drpc::Module {
 public:
 	[[nodiscard]] int32_t id() const noexcept override { return peer_module_id; }
 	drpc::Status handle_call(const drpc::CallContext &context, std::span<const uint8_t>,
 	                         drpc::ResponseBody &out) override
 	{
-		const std::string pid = std::to_string(context.peer.pid);
-		const std::span<uint8_t> buffer = out.reserve(pid.size());
+		const std::string answer = std::to_string(context.peer.pid) + "/" + std::to_string(::sched_getscheduler(0));
+		const std::span<uint8_t> buffer = out.reserve(answer.size());
 		if (buffer.empty())
 			return drpc::Status::FAILURE;
-		std::memcpy(buffer.data(), pid.data(), pid.size());
+		std::memcpy(buffer.data(), answer.data(), answer.size());
 		return drpc::Status::SUCCESS;
 	}
 };
@@ -132,6 +136,17 @@ std::shared_ptr<const SharedRegion> new_region()
 }
 
 std::vector<std::shared_ptr<drpc::Module>> peer_module() { return {std::make_shared<PeerModule>()}; }
+
+/// What PeerModule answers a call from this process run with `policy`.
+std::string this_process_on(int policy) { return std::to_string(::getpid()) + "/" + std::to_string(policy); }
+
+std::vector<uint8_t> encoded_call(int64_t sequence)
+{
+	const drpc::codec::CallView call{.module = peer_module_id, .method = 1, .sequence = sequence, .body = "pid?"};
+	std::vector<uint8_t> encoded(drpc::codec::encoded_size(call));
+	drpc::codec::encode_to(call, encoded.data());
+	return encoded;
+}
 
 /// Waits for `fd` to be readable; true when it is within `answer_deadline`.
 bool readable(int fd)
@@ -194,7 +209,7 @@ TEST_CASE("link server: a connection whose call-ring reader cannot start is clos
 	CHECK(server.shutdown(std::chrono::seconds(5)));
 }
 
-TEST_CASE("link server: with every reader started, calls in the ring are answered in the ring")
+TEST_CASE("link server: with every reader started, calls are answered; the ring's run SCHED_BATCH, the socket's do not")
 {
 	// The control for the case above: the same connection, with threads.
 	const std::shared_ptr<const SharedRegion> region = new_region();
@@ -206,17 +221,21 @@ TEST_CASE("link server: with every reader started, calls in the ring are answere
 
 	MessageRing calls(region->call_ring());
 	MessageRing answers(region->answer_ring());
-	const drpc::codec::CallView call{.module = peer_module_id, .method = 1, .sequence = 42, .body = "pid?"};
-	std::vector<uint8_t> encoded(drpc::codec::encoded_size(call));
-	drpc::codec::encode_to(call, encoded.data());
-	REQUIRE(calls.push(encoded) == MessageRing::Result::done);
-
+	REQUIRE(calls.push(encoded_call(42)) == MessageRing::Result::done);
 	std::string body;
 	drpc::codec::ResponseView answer;
 	REQUIRE_MESSAGE(pop_answer(answers, body, answer), "no answer in the ring");
 	CHECK(answer.sequence == 42);
 	CHECK(answer.status == drpc::Status::SUCCESS);
-	CHECK(answer.body == std::to_string(::getpid()));
+	// The ring's reader runs its calls as a batch thread (link_server.cpp).
+	CHECK(answer.body == this_process_on(SCHED_BATCH));
+
+	// The socket's reader is left as it was (its answer, small, comes back
+	// in the ring too).
+	drpc::framing::send_message(client, encoded_call(44), 5000);
+	REQUIRE_MESSAGE(pop_answer(answers, body, answer), "no answer to the call sent on the socket");
+	CHECK(answer.sequence == 44);
+	CHECK(answer.body == this_process_on(::sched_getscheduler(0)));
 	::close(client);
 	CHECK(server.shutdown(std::chrono::seconds(5)));
 }
@@ -245,10 +264,7 @@ TEST_CASE("link server: the rings go to the host's own connection, not to whoeve
 	REQUIRE(host >= 0);
 	MessageRing calls(region->call_ring());
 	MessageRing answers(region->answer_ring());
-	const drpc::codec::CallView call{.module = peer_module_id, .method = 1, .sequence = 43, .body = "pid?"};
-	std::vector<uint8_t> encoded(drpc::codec::encoded_size(call));
-	drpc::codec::encode_to(call, encoded.data());
-	REQUIRE(calls.push(encoded) == MessageRing::Result::done);
+	REQUIRE(calls.push(encoded_call(43)) == MessageRing::Result::done);
 
 	std::string body;
 	drpc::codec::ResponseView answer;
@@ -257,7 +273,7 @@ TEST_CASE("link server: the rings go to the host's own connection, not to whoeve
 	CHECK(answer.sequence == 43);
 	CHECK(answer.status == drpc::Status::SUCCESS);
 	// Served on the host's connection, whose peer is this process.
-	CHECK(answer.body == std::to_string(::getpid()));
+	CHECK(answer.body == this_process_on(SCHED_BATCH));
 	::close(host);
 	CHECK(server.shutdown(std::chrono::seconds(5)));
 }
