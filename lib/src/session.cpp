@@ -76,6 +76,16 @@ bool Session::cut_unread_answer() noexcept
 
 Session::Outcome Session::run()
 {
+	// The pool thread goes back as it came, however run() ends.
+	struct Leave {
+		ForwardingPolicy &policy;
+		~Leave() { policy.leave(); }
+	} leave{forwarding_policy_};
+	return serve_calls();
+}
+
+Session::Outcome Session::serve_calls()
+{
 	for (;;) {
 		switch (reader_.read(fd_.get())) {
 		case framing::MessageReader::Result::message:
@@ -263,6 +273,7 @@ void Session::start_deferred(ModuleRegistry::Lease lease, const CallContext &con
 	deferred_sequence_ = context.sequence;
 	deferred_lease_ = std::move(lease);
 	deferred_used_ = true;
+	forwarding_policy_.enter();
 	deferred_state_.store(deferred_out_bit | deferred_starting_bit);
 	DeferredAnswer answer(this);
 	try {

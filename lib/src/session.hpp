@@ -5,6 +5,7 @@
 /// back (the server parks the session until its next record).
 #pragma once
 
+#include "forwarding_policy.hpp"
 #include "inflight_budget.hpp"
 #include "response_buffer.hpp"
 #include "server_counters.hpp"
@@ -53,7 +54,8 @@ public:
 		closed, ///< the peer closed, an error, or stop(): the session is over
 		parked, ///< nothing to read for a while: park() it
 	};
-	/// Serves calls until one of the outcomes.
+	/// Serves calls until one of the outcomes. A session that hands calls
+	/// over runs its thread SCHED_BATCH meanwhile (forwarding_policy.hpp).
 	Outcome run();
 
 	/// Releases the buffers of a session about to be parked and says until
@@ -98,6 +100,8 @@ public:
 private:
 	enum class State { reading, handling, sending };
 
+	Outcome serve_calls();
+
 	/// Answers one message; false when the answer could not be sent.
 	bool dispatch(std::span<const uint8_t> message);
 	bool send(int64_t sequence, Status status, bool with_body);
@@ -136,6 +140,8 @@ private:
 	std::atomic<uint32_t> deferred_state_{0};
 	/// The session's thread's own: it has handed a call over at least once.
 	bool deferred_used_ = false;
+	/// The session's thread's own, within run().
+	ForwardingPolicy forwarding_policy_;
 	std::mutex deferred_mutex_;
 	std::condition_variable deferred_done_;
 	ModuleRegistry::Lease deferred_lease_;

@@ -19,6 +19,9 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <sched.h>
+#include <string>
+#include <unistd.h>
 
 namespace {
 
@@ -28,10 +31,24 @@ using test::eventually;
 using test::make_call;
 
 constexpr int32_t later_id = 2000;
+constexpr int32_t inline_policy_id = 2001;
+
+/// The calling thread's scheduling policy and id: "policy/tid".
+std::string where_called() { return std::to_string(::sched_getscheduler(0)) + "/" + std::to_string(::gettid()); }
+
+/// Answers where_called() inline.
+class InlinePolicyModule final : public drpc::Module {
+public:
+	int32_t id() const noexcept override { return inline_policy_id; }
+	drpc::Status handle_call(const drpc::CallContext &, std::span<const uint8_t>, drpc::ResponseBody &out) override
+	{
+		return out.assign(where_called()) ? drpc::Status::SUCCESS : drpc::Status::FAILURE;
+	}
+};
 
 /// Method 0: kept for the test to answer (take()); 1: answered at once in
 /// start_call(); 2: throws without taking its answer; 3: takes its answer
-/// and drops it.
+/// and drops it; 4: answered at once with where_called().
 class LaterModule final : public drpc::Module {
 public:
 	struct Pending {
@@ -63,6 +80,10 @@ public:
 			return;
 		case 2:
 			throw std::runtime_error("start_call failed");
+		case 4:
+			REQUIRE(answer.body().assign(where_called()));
+			answer.answer(drpc::Status::SUCCESS);
+			return;
 		default: {
 			drpc::DeferredAnswer dropped = std::move(answer);
 			return;
@@ -139,6 +160,32 @@ TEST_CASE("a module that answers later is answered from another thread, and the 
 	CHECK(now.body() == "now:y");
 	CHECK(client.send_msg(make_call(1000, 0, "echo")).body() == "echo");
 	CHECK(fixture.server->stats().calls_served == 3);
+}
+
+TEST_CASE("a session that hands calls over runs its thread SCHED_BATCH, and the thread goes back to its pool as it came")
+{
+	drpc::ServerOptions options;
+	options.park_after = 60s; // one run() per session: no thread change between calls
+	LaterFixture fixture(options);
+	fixture.server->register_module(std::make_shared<InlinePolicyModule>());
+	const std::string other = std::to_string(SCHED_OTHER) + "/";
+	const std::string batch = std::to_string(SCHED_BATCH) + "/";
+
+	drpc::ClientConnection forwarding(fixture.socket());
+	forwarding.connect();
+	const std::string before = forwarding.send_msg(make_call(inline_policy_id, 0)).body();
+	CHECK(before.starts_with(other)); // not until it hands a call over
+	const std::string thread = before.substr(other.size());
+	CHECK(forwarding.send_msg(make_call(later_id, 4)).body() == batch + thread);
+	// The rest of that session's calls, inline ones too (forwarding_policy.hpp).
+	CHECK(forwarding.send_msg(make_call(inline_policy_id, 0)).body() == batch + thread);
+	forwarding.close();
+
+	// The next session gets the same pooled thread, as it came.
+	std::this_thread::sleep_for(200ms);
+	drpc::ClientConnection next(fixture.socket());
+	next.connect();
+	CHECK(next.send_msg(make_call(inline_policy_id, 0)).body() == other + thread);
 }
 
 TEST_CASE("an answer the module does not give is FAILURE, and the session goes on")

@@ -9,6 +9,8 @@
 /// the client: what its socket cannot take at once is sent by the server's
 /// sender thread, and a client that does not read it within
 /// ServerOptions::send_timeout is closed, as a session's own answer would be.
+/// A session that has handed a call over runs its thread SCHED_BATCH until
+/// it closes or parks (its nice value kept; the thread gets its policy back).
 #pragma once
 
 #include <drpc/module.hpp>
