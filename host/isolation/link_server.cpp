@@ -189,8 +189,8 @@ std::optional<std::span<const uint8_t>> LinkServer::Link::next(Lane &lane, drpc:
 			return copy;
 		}
 		case MessageRing::Result::broken:
-			drpc::log::warn(log_component, "the host's call ring is inconsistent: " +
-			                                       std::string(call_ring->fault()));
+			drpc::log::warn(log_component,
+			                "the host's call ring is inconsistent: " + std::string(call_ring->fault()));
 			return std::nullopt;
 		default:
 			if (call_ring->stopped())

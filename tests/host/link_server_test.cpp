@@ -84,7 +84,8 @@ public:
 	drpc::Status handle_call(const drpc::CallContext &context, std::span<const uint8_t>,
 	                         drpc::ResponseBody &out) override
 	{
-		const std::string answer = std::to_string(context.peer.pid) + "/" + std::to_string(::sched_getscheduler(0));
+		const std::string answer =
+			std::to_string(context.peer.pid) + "/" + std::to_string(::sched_getscheduler(0));
 		const std::span<uint8_t> buffer = out.reserve(answer.size());
 		if (buffer.empty())
 			return drpc::Status::FAILURE;
@@ -186,19 +187,29 @@ bool pop_answer(MessageRing &answers, std::string &body, drpc::codec::ResponseVi
 	return false;
 }
 
+/// A started LinkServer serving PeerModule, whose rings go to this
+/// process's connection, and the host's sides of the rings.
+struct ServedLink {
+	ServedLink() { server.start(); }
+
+	const std::shared_ptr<const SharedRegion> region = new_region();
+	const Listener listener = listen_for_links();
+	LinkServer server{listener.fd, peer_module(), size_t{1} << 20, region, ::getpid()};
+	MessageRing calls{region->call_ring()};
+	MessageRing answers{region->answer_ring()};
+};
+
 } // namespace
 
 TEST_CASE("link server: a connection whose call-ring reader cannot start is closed, not left half served")
 {
-	const Listener listener = listen_for_links();
-	LinkServer server(listener.fd, peer_module(), size_t{1} << 20, new_region(), ::getpid());
-	server.start();
+	ServedLink link;
 	int client;
 	bool closed = false;
 	{
 		// The socket's reader and its standby start; the ring's reader does not.
 		const ThreadBudget budget(2);
-		client = connect_to(listener);
+		client = connect_to(link.listener);
 		REQUIRE(client >= 0);
 		closed = readable(client);
 	}
@@ -206,25 +217,20 @@ TEST_CASE("link server: a connection whose call-ring reader cannot start is clos
 	char byte;
 	CHECK(::recv(client, &byte, sizeof(byte), 0) == 0); // EOF: the link ended
 	::close(client);
-	CHECK(server.shutdown(std::chrono::seconds(5)));
+	CHECK(link.server.shutdown(std::chrono::seconds(5)));
 }
 
 TEST_CASE("link server: with every reader started, calls are answered; the ring's run SCHED_BATCH, the socket's do not")
 {
 	// The control for the case above: the same connection, with threads.
-	const std::shared_ptr<const SharedRegion> region = new_region();
-	const Listener listener = listen_for_links();
-	LinkServer server(listener.fd, peer_module(), size_t{1} << 20, region, ::getpid());
-	server.start();
-	const int client = connect_to(listener);
+	ServedLink link;
+	const int client = connect_to(link.listener);
 	REQUIRE(client >= 0);
 
-	MessageRing calls(region->call_ring());
-	MessageRing answers(region->answer_ring());
-	REQUIRE(calls.push(encoded_call(42)) == MessageRing::Result::done);
+	REQUIRE(link.calls.push(encoded_call(42)) == MessageRing::Result::done);
 	std::string body;
 	drpc::codec::ResponseView answer;
-	REQUIRE_MESSAGE(pop_answer(answers, body, answer), "no answer in the ring");
+	REQUIRE_MESSAGE(pop_answer(link.answers, body, answer), "no answer in the ring");
 	CHECK(answer.sequence == 42);
 	CHECK(answer.status == drpc::Status::SUCCESS);
 	// The ring's reader runs its calls as a batch thread (link_server.cpp).
@@ -233,26 +239,23 @@ TEST_CASE("link server: with every reader started, calls are answered; the ring'
 	// The socket's reader is left as it was (its answer, small, comes back
 	// in the ring too).
 	drpc::framing::send_message(client, encoded_call(44), 5000);
-	REQUIRE_MESSAGE(pop_answer(answers, body, answer), "no answer to the call sent on the socket");
+	REQUIRE_MESSAGE(pop_answer(link.answers, body, answer), "no answer to the call sent on the socket");
 	CHECK(answer.sequence == 44);
 	CHECK(answer.body == this_process_on(::sched_getscheduler(0)));
 	::close(client);
-	CHECK(server.shutdown(std::chrono::seconds(5)));
+	CHECK(link.server.shutdown(std::chrono::seconds(5)));
 }
 
 TEST_CASE("link server: the rings go to the host's own connection, not to whoever connects first")
 {
-	const std::shared_ptr<const SharedRegion> region = new_region();
-	const Listener listener = listen_for_links();
-	LinkServer server(listener.fd, peer_module(), size_t{1} << 20, region, ::getpid());
-	server.start();
+	ServedLink link;
 
 	// Another process (the plugin could be one) connects first and leaves:
 	// had its connection taken the rings, they would end with it.
 	const pid_t other = ::fork();
 	REQUIRE(other >= 0);
 	if (other == 0) {
-		const int fd = connect_to(listener);
+		const int fd = connect_to(link.listener);
 		::_exit(fd >= 0 ? 0 : 1);
 	}
 	int status = 0;
@@ -260,20 +263,18 @@ TEST_CASE("link server: the rings go to the host's own connection, not to whoeve
 	REQUIRE(WIFEXITED(status));
 	REQUIRE(WEXITSTATUS(status) == 0);
 
-	const int host = connect_to(listener);
+	const int host = connect_to(link.listener);
 	REQUIRE(host >= 0);
-	MessageRing calls(region->call_ring());
-	MessageRing answers(region->answer_ring());
-	REQUIRE(calls.push(encoded_call(43)) == MessageRing::Result::done);
+	REQUIRE(link.calls.push(encoded_call(43)) == MessageRing::Result::done);
 
 	std::string body;
 	drpc::codec::ResponseView answer;
-	REQUIRE_MESSAGE(pop_answer(answers, body, answer),
+	REQUIRE_MESSAGE(pop_answer(link.answers, body, answer),
 	                "the host's call through the ring was not answered: another connection had the rings");
 	CHECK(answer.sequence == 43);
 	CHECK(answer.status == drpc::Status::SUCCESS);
 	// Served on the host's connection, whose peer is this process.
 	CHECK(answer.body == this_process_on(SCHED_BATCH));
 	::close(host);
-	CHECK(server.shutdown(std::chrono::seconds(5)));
+	CHECK(link.server.shutdown(std::chrono::seconds(5)));
 }

@@ -162,7 +162,8 @@ TEST_CASE("a module that answers later is answered from another thread, and the 
 	CHECK(fixture.server->stats().calls_served == 3);
 }
 
-TEST_CASE("a session that hands calls over runs its thread SCHED_BATCH, and the thread goes back to its pool as it came")
+TEST_CASE(
+	"a session that hands calls over runs its thread SCHED_BATCH, and the thread goes back to its pool as it came")
 {
 	drpc::ServerOptions options;
 	options.park_after = 60s; // one run() per session: no thread change between calls
