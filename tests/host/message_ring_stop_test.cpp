@@ -9,6 +9,8 @@
 // An executable of its own: it interposes syscall() (the executable's own
 // definition wins over libc's for the ring's code linked in here) to hold the
 // consumer just before its FUTEX_WAIT, which no other suite should see.
+#include "ring_memory.hpp"
+
 #include <isolation/message_ring.hpp>
 
 #include <doctest/doctest.h>
@@ -21,10 +23,11 @@
 #include <future>
 #include <linux/futex.h>
 #include <sched.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
+#include <unistd.h> // glibc's declaration, which the one below must match
 
 using drpc::host::isolation::MessageRing;
+using ring_test::RingMemory;
 
 namespace {
 
@@ -46,7 +49,7 @@ Syscall real_syscall()
 
 } // namespace
 
-extern "C" long syscall(long number, ...)
+extern "C" long syscall(long number, ...) noexcept
 {
 	va_list arguments;
 	va_start(arguments, number);
@@ -73,32 +76,6 @@ extern "C" long syscall(long number, ...)
 	}
 	return real_syscall()(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
-
-namespace {
-
-/// Shared anonymous memory, as the memfd is.
-class RingMemory {
-public:
-	RingMemory()
-	{
-		void *base =
-			::mmap(nullptr, MessageRing::bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		REQUIRE(base != MAP_FAILED);
-		base_ = static_cast<uint8_t *>(base);
-	}
-	~RingMemory() { ::munmap(base_, MessageRing::bytes); }
-	RingMemory(const RingMemory &) = delete;
-	RingMemory &operator=(const RingMemory &) = delete;
-
-	[[nodiscard]] std::span<uint8_t> span() const { return {base_, MessageRing::bytes}; }
-	/// The doorbell, as the other side could write it.
-	uint32_t &doorbell() const { return *reinterpret_cast<uint32_t *>(base_ + 128); }
-
-private:
-	uint8_t *base_ = nullptr;
-};
-
-} // namespace
 
 TEST_CASE("stop() returns only once the consumer is out, though the peer rang between its last look and its sleep")
 {

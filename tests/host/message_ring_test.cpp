@@ -5,6 +5,8 @@
 // ring is caught as `broken` before it is used; a sleeping consumer is woken
 // by a push and by stop(), and stop() returns with a peer ringing the
 // doorbell all along; a peer poking the futex does not make the consumer spin.
+#include "ring_memory.hpp"
+
 #include <isolation/message_ring.hpp>
 
 #include <doctest/doctest.h>
@@ -23,33 +25,10 @@
 #include <vector>
 
 using drpc::host::isolation::MessageRing;
+using ring_test::RingMemory;
 using Result = MessageRing::Result;
 
 namespace {
-
-/// Shared anonymous memory, as the memfd is: visible to a forked child.
-class RingMemory {
-public:
-	RingMemory()
-	{
-		void *base = ::mmap(nullptr, MessageRing::bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		REQUIRE(base != MAP_FAILED);
-		base_ = static_cast<uint8_t *>(base);
-	}
-	~RingMemory() { ::munmap(base_, MessageRing::bytes); }
-	RingMemory(const RingMemory &) = delete;
-	RingMemory &operator=(const RingMemory &) = delete;
-
-	[[nodiscard]] std::span<uint8_t> span() const { return {base_, MessageRing::bytes}; }
-	/// The control page's words, as the other side could write them.
-	uint64_t &head() const { return *reinterpret_cast<uint64_t *>(base_); }
-	uint64_t &tail() const { return *reinterpret_cast<uint64_t *>(base_ + 64); }
-	uint32_t &doorbell() const { return *reinterpret_cast<uint32_t *>(base_ + 128); }
-	uint8_t *data() const { return base_ + MessageRing::control_bytes; }
-
-private:
-	uint8_t *base_ = nullptr;
-};
 
 std::vector<uint8_t> message_of(size_t size, uint32_t seed)
 {
@@ -59,10 +38,7 @@ std::vector<uint8_t> message_of(size_t size, uint32_t seed)
 	return bytes;
 }
 
-std::vector<uint8_t> popped(const MessageRing &ring)
-{
-	return {ring.message().begin(), ring.message().end()};
-}
+std::vector<uint8_t> popped(const MessageRing &ring) { return {ring.message().begin(), ring.message().end()}; }
 
 } // namespace
 
