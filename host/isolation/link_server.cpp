@@ -46,11 +46,14 @@ constexpr uint64_t count_mask = ((uint64_t{1} << (epoch_shift - count_shift)) - 
 /// thread sleeps, by when more calls have often queued: at 8 connections
 /// on 2 CPUs, about 12% more isolated calls/s, and the reader sleeps a
 /// third as often (drpc-bench --isolation). Its nice value is kept: SCHED_BATCH
-/// changes only how its wake-ups preempt. If refused, it runs as before.
+/// changes only how its wake-ups preempt. Any policy but SCHED_OTHER is
+/// someone's choice (the host started under chrt, say) and is kept, as the
+/// host's forwarding sessions keep it. If refused, it runs as before.
 void run_as_batch() noexcept
 {
 	const sched_param none{};
-	(void)::sched_setscheduler(0, SCHED_BATCH, &none); // 0: this thread
+	if (::sched_getscheduler(0) == SCHED_OTHER) // 0: this thread
+		(void)::sched_setscheduler(0, SCHED_BATCH, &none);
 }
 
 uint64_t epoch_of(uint64_t state) noexcept { return state >> epoch_shift; }

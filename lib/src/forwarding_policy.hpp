@@ -18,14 +18,16 @@ namespace drpc::detail {
 class ForwardingPolicy {
 public:
 	/// Makes the calling thread SCHED_BATCH if it runs SCHED_OTHER (any
-	/// other policy is someone's choice, kept). Cheap once entered.
+	/// other policy is someone's choice, kept). Looks once until leave():
+	/// a thread left as it was pays no system call per call either.
 	void enter() noexcept;
 	/// Puts SCHED_OTHER back if enter() changed it, so that a pooled thread
 	/// goes on to its next session as it came. On enter()'s thread.
 	void leave() noexcept;
 
 private:
-	bool changed_ = false;
+	enum class State { untouched, changed, kept };
+	State state_ = State::untouched;
 };
 
 } // namespace drpc::detail
