@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -163,12 +164,24 @@ void MessageRing::wait(std::chrono::milliseconds timeout) noexcept
 		if (ready())
 			return;
 	}
+	// Looking again (spin_budget.hpp says when it pays), yielding to
+	// anything runnable in between.
+	using Clock = std::chrono::steady_clock;
+	if (const SpinBudget::Duration spin = spin_.now(); spin > SpinBudget::Duration::zero()) {
+		const Clock::time_point until = Clock::now() + spin;
+		do {
+			(void)::sched_yield();
+			if (ready())
+				return;
+		} while (Clock::now() < until);
+	}
 	// Both before the last look (seq_cst, as push() and stop() are): a
 	// message or a stop after it finds the doorbell rung, or us waiting.
 	waiting_.store(true, std::memory_order_seq_cst);
 	std::atomic_ref(doorbell).store(1, std::memory_order_seq_cst);
 	bool timed_out = false;
 	if (!ready()) {
+		const Clock::time_point asleep = Clock::now();
 		timespec until{};
 		if (timeout.count() >= 0) {
 			until.tv_sec = static_cast<time_t>(timeout.count() / 1000);
@@ -176,6 +189,8 @@ void MessageRing::wait(std::chrono::milliseconds timeout) noexcept
 		}
 		timed_out = futex(&doorbell, FUTEX_WAIT, 1, timeout.count() >= 0 ? &until : nullptr) != 0 &&
 		            errno == ETIMEDOUT;
+		const bool with_message = std::atomic_ref(word(head_line)).load(std::memory_order_acquire) != position_;
+		spin_.slept(Clock::now() - asleep, with_message && !timed_out);
 	}
 	std::atomic_ref(doorbell).store(0, std::memory_order_relaxed);
 	waiting_.store(false, std::memory_order_seq_cst);

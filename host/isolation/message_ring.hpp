@@ -25,6 +25,8 @@
 /// to a millisecond between looks instead of spinning.
 #pragma once
 
+#include "spin_budget.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -71,7 +73,9 @@ public:
 	/// Consumer: returns at once when a message is queued or after stop();
 	/// else sleeps until the producer pushes one, stop() is called, or
 	/// `timeout` passes (negative: none). It may return early: the caller
-	/// pops and looks again.
+	/// pops and looks again. Before it sleeps it may look again for up to
+	/// SpinBudget::largest, yielding the CPU in between (spin_budget.hpp):
+	/// a timeout counts from when it goes to sleep.
 	void wait(std::chrono::milliseconds timeout) noexcept;
 	/// Wakes this process's consumer in wait() now and for good: wait()
 	/// returns at once from then on. Returns once the consumer is out of
@@ -99,6 +103,8 @@ private:
 	std::unique_ptr<uint8_t[]> buffer_;
 	size_t message_size_ = 0;
 	unsigned empty_wakes_ = 0;
+	/// The consumer's: how long it looks again before it sleeps.
+	SpinBudget spin_;
 	std::string_view fault_;
 	std::atomic<bool> stopped_{false};
 	/// This process's consumer is in wait(), from before its last look:

@@ -25,6 +25,7 @@ struct SideRuns {
 	std::chrono::nanoseconds elapsed{};
 	std::chrono::nanoseconds cpu{};
 	uint64_t context_switches = 0;
+	std::optional<MachineCpu> machine = MachineCpu{};
 
 	void add(LoadResult &&run, const char *side)
 	{
@@ -34,6 +35,10 @@ struct SideRuns {
 		elapsed += run.elapsed;
 		cpu += run.cpu;
 		context_switches += run.context_switches;
+		if (machine && run.machine)
+			*machine += *run.machine;
+		else
+			machine.reset(); // a share over some of the rounds would mislead
 	}
 
 	SideResult finish(size_t call_bytes)
@@ -46,6 +51,11 @@ struct SideRuns {
 		if (calls > 0) {
 			result.cpu_us_per_call = std::chrono::duration<double, std::micro>(cpu).count() / calls;
 			result.switches_per_call = static_cast<double>(context_switches) / calls;
+		}
+		if (machine && machine->total() > 0) {
+			const auto total = static_cast<double>(machine->total());
+			result.idle_share = static_cast<double>(machine->idle) / total;
+			result.steal_share = static_cast<double>(machine->steal) / total;
 		}
 		result.latency = summarize(latencies_ns);
 		return result;

@@ -9,6 +9,7 @@
 #include "stats.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace drpc::bench {
@@ -23,6 +24,11 @@ struct SideResult {
 	double cpu_us_per_call = 0;
 	/// Process context switches per call.
 	double switches_per_call = 0;
+	/// The shares (0..1) of the machine's CPU time that were idle and that
+	/// the hypervisor took (steal) while this side ran: machine_cpu.hpp
+	/// says why. Nothing when /proc/stat could not be read.
+	std::optional<double> idle_share;
+	std::optional<double> steal_share;
 };
 
 struct Target {

@@ -6,6 +6,7 @@
 #include "child_server.hpp"
 #include "drpc_caller.hpp"
 #include "floor_server.hpp"
+#include "machine_cpu.hpp"
 #include "multiplexed_relay.hpp"
 #include "report.hpp"
 #include "temp_dir.hpp"
@@ -184,8 +185,8 @@ int run_isolation(const Options &options)
 			<< "drpc-bench --isolation: echo (module 1000) in drpc-host, in-process and isolated (a worker "
 			   "process), each vs the SEQPACKET echo floor; "
 			<< options.seconds.count() << " s per side in " << options.rounds << " rounds; "
-			<< std::thread::hardware_concurrency()
-			<< " CPUs; and the bare relay: the floor's records through a relay process to an echo process, "
+			<< describe_cpus()
+			<< "; and the bare relay: the floor's records through a relay process to an echo process, "
 			   "a blocking thread per connection, as isolated calls go, with no dRPC in it; and, for "
 			   "one-record messages, the multiplexed relay: one shared connection to the echo process, "
 			   "read there by one thread, answers written to the clients by the relay's one reader\n"

@@ -96,6 +96,7 @@ void connection_thread(const LoadSpec &spec, const CallerFactory &make_caller, u
 struct Usage {
 	std::chrono::nanoseconds cpu{};
 	uint64_t context_switches = 0;
+	std::optional<MachineCpu> machine;
 
 	static Usage now() noexcept
 	{
@@ -105,7 +106,8 @@ struct Usage {
 			return std::chrono::seconds(time.tv_sec) + std::chrono::microseconds(time.tv_usec);
 		};
 		return {to_ns(usage.ru_utime) + to_ns(usage.ru_stime),
-		        static_cast<uint64_t>(usage.ru_nvcsw) + static_cast<uint64_t>(usage.ru_nivcsw)};
+		        static_cast<uint64_t>(usage.ru_nvcsw) + static_cast<uint64_t>(usage.ru_nivcsw),
+		        MachineCpu::now()};
 	}
 };
 
@@ -186,6 +188,8 @@ LoadResult run_load(const LoadSpec &spec, const CallerFactory &make_caller)
 	result.elapsed = end - start;
 	result.cpu = usage_end.cpu - usage_start.cpu;
 	result.context_switches = usage_end.context_switches - usage_start.context_switches;
+	if (usage_start.machine && usage_end.machine)
+		result.machine = usage_end.machine->since(*usage_start.machine);
 	size_t total = 0;
 	for (const auto &per_connection : samples)
 		total += per_connection.size();

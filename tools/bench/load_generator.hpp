@@ -5,10 +5,13 @@
 /// load (a reload storm runs its reloads in `while_measuring`).
 #pragma once
 
+#include "machine_cpu.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +55,9 @@ struct LoadResult {
 	std::chrono::nanoseconds cpu{};
 	/// Context switches (voluntary and not) of the whole process in the window.
 	uint64_t context_switches = 0;
+	/// The whole machine's CPU ticks in the window; nothing when /proc/stat
+	/// could not be read.
+	std::optional<MachineCpu> machine;
 	/// The first failure, "connection <i>: <what>"; empty when none. A
 	/// failure stops the run.
 	std::string error;

@@ -8,6 +8,7 @@
 #include "flood_bench.hpp"
 #include "floor_server.hpp"
 #include "hello_module.hpp"
+#include "machine_cpu.hpp"
 #include "isolation_bench.hpp"
 #include "reload_storm.hpp"
 #include "report.hpp"
@@ -92,8 +93,7 @@ int run(const Options &options)
 
 	if (!options.json)
 		std::cout << "drpc-bench: " << measured << " vs SEQPACKET echo floor; " << per_side.str()
-			  << " per side in " << options.rounds << " alternating rounds; "
-			  << std::thread::hardware_concurrency() << " CPUs"
+			  << " per side in " << options.rounds << " alternating rounds; " << describe_cpus()
 			  << (options.socket ? "; cpu counts this process only (the clients)" : "") << '\n'
 			  << std::flush;
 

@@ -22,6 +22,9 @@ std::string side_text(const SideResult &side, bool bulk)
 	text += format(" p50 %.1fus", side.latency.p50_us) + format(" p99 %.1fus", side.latency.p99_us) +
 	        format(" p99.9 %.1fus", side.latency.p999_us) + format(" cpu %.1fus/call", side.cpu_us_per_call) +
 	        format(" %.1f cs/call", side.switches_per_call);
+	if (side.idle_share && side.steal_share)
+		text += format(" machine idle %.0f%%", 100 * *side.idle_share) +
+		        format(" steal %.0f%%", 100 * *side.steal_share);
 	return text;
 }
 
@@ -48,6 +51,8 @@ nlohmann::json side_json(const SideResult &side)
 		{"bytes_per_second_each_way", side.bytes_per_second},
 		{"cpu_us_per_call", side.cpu_us_per_call},
 		{"context_switches_per_call", side.switches_per_call},
+		{"machine_idle_share", side.idle_share ? nlohmann::json(*side.idle_share) : nlohmann::json()},
+		{"machine_steal_share", side.steal_share ? nlohmann::json(*side.steal_share) : nlohmann::json()},
 		{"latency_us",
 	         {{"mean", side.latency.mean_us},
 	          {"p50", side.latency.p50_us},
