@@ -282,7 +282,8 @@ template <typename Id, typename Lookup> Id read_account(const Section &section, 
 void read_module_isolation(json &rest, const std::string &name, IsolationConfig &isolation)
 {
 	static constexpr std::string_view keys[] = {"isolation", "call_timeout_ms", "memory_limit_bytes",
-	                                            "user",      "group",           "sandbox"};
+	                                            "user",      "group",           "sandbox",
+	                                            "ring_spin_us"};
 	json own = json::object();
 	for (const std::string_view key : keys) {
 		if (const auto found = rest.find(std::string(key)); found != rest.end()) {
@@ -293,7 +294,8 @@ void read_module_isolation(json &rest, const std::string &name, IsolationConfig 
 	if (own.empty())
 		return;
 	const Section section(own, "modules." + name,
-	                      {"isolation", "call_timeout_ms", "memory_limit_bytes", "user", "group", "sandbox"});
+	                      {"isolation", "call_timeout_ms", "memory_limit_bytes", "user", "group", "sandbox",
+	                       "ring_spin_us"});
 	IsolationSettings settings;
 	if (section.find("isolation") != nullptr)
 		settings.isolation = read_isolation_name(section);
@@ -316,6 +318,11 @@ void read_module_isolation(json &rest, const std::string &name, IsolationConfig 
 				return entry != nullptr ? std::optional<gid_t>(entry->gr_gid) : std::nullopt;
 			});
 	section.read("sandbox", settings.sandbox);
+	if (section.find("ring_spin_us") != nullptr) {
+		uint64_t spin = 0;
+		section.read("ring_spin_us", spin, 0, IsolationSettings::max_ring_spin_us);
+		settings.ring_spin_us = static_cast<uint32_t>(spin);
+	}
 	if (settings.sandbox && !worker::sandbox_available())
 		throw ConfigError(section.path("sandbox") + ": this drpc-host was built without libseccomp");
 	isolation.modules[name] = settings;
@@ -331,6 +338,10 @@ void check_isolation(const IsolationConfig &isolation)
 		if (limited && isolation.for_module(name).isolation != Isolation::process)
 			throw ConfigError("modules." + name +
 			                  ": call_timeout_ms, memory_limit_bytes, user, group and sandbox need "
+			                  "isolation \"process\" (here or in plugins.isolation)");
+		if (settings.ring_spin_us && isolation.for_module(name).isolation != Isolation::process)
+			throw ConfigError("modules." + name +
+			                  ".ring_spin_us: a module in the host's process has no message rings; it needs "
 			                  "isolation \"process\" (here or in plugins.isolation)");
 	}
 }

@@ -129,7 +129,7 @@ struct LinkServer::Link : std::enable_shared_from_this<Link> {
 		: server(server), fd(fd), peer(peer)
 	{
 		if (rings != nullptr) {
-			call_ring.emplace(rings->call_ring());
+			call_ring.emplace(rings->call_ring(), server.ring_spin_);
 			answer_ring.emplace(rings->answer_ring());
 		}
 	}
@@ -391,12 +391,13 @@ void LinkServer::Link::send(std::span<const uint8_t> message)
 }
 
 LinkServer::LinkServer(int listen_fd, std::vector<std::shared_ptr<drpc::Module>> modules, size_t max_message_bytes,
-                       std::shared_ptr<const SharedRegion> rings, pid_t host)
+                       std::shared_ptr<const SharedRegion> rings, pid_t host, std::chrono::microseconds ring_spin)
 	: listen_fd_(listen_fd),
 	  modules_(std::move(modules)),
 	  max_message_bytes_(max_message_bytes),
 	  rings_(std::move(rings)),
-	  host_(host)
+	  host_(host),
+	  ring_spin_(ring_spin)
 {
 }
 

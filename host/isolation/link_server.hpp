@@ -42,8 +42,10 @@ public:
 	/// bounds a call and an answer. `rings` (may be null) holds the message
 	/// rings that the first connection made by process `host` also reads
 	/// and answers through (no other process's: the plugin may connect too).
+	/// `ring_spin` bounds how long the call ring's reader spins before it
+	/// sleeps (spin_budget.hpp; zero: never).
 	LinkServer(int listen_fd, std::vector<std::shared_ptr<drpc::Module>> modules, size_t max_message_bytes,
-	           std::shared_ptr<const SharedRegion> rings, pid_t host);
+	           std::shared_ptr<const SharedRegion> rings, pid_t host, std::chrono::microseconds ring_spin);
 	/// shutdown() with no deadline, then closes the listening socket.
 	~LinkServer();
 	LinkServer(const LinkServer &) = delete;
@@ -69,6 +71,7 @@ private:
 	const size_t max_message_bytes_;
 	const std::shared_ptr<const SharedRegion> rings_;
 	const pid_t host_;
+	const std::chrono::microseconds ring_spin_;
 	std::thread acceptor_;
 	std::mutex mutex_;
 	std::condition_variable threads_changed_;

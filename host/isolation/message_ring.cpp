@@ -51,10 +51,11 @@ long futex(uint32_t *word, int op, uint32_t value, const timespec *timeout) noex
 
 } // namespace
 
-MessageRing::MessageRing(std::span<uint8_t> memory)
+MessageRing::MessageRing(std::span<uint8_t> memory, std::chrono::microseconds longest_spin)
 	: control_(memory.data()),
 	  data_(memory.data() + control_bytes),
-	  buffer_(std::make_unique<uint8_t[]>(max_message_bytes))
+	  buffer_(std::make_unique<uint8_t[]>(max_message_bytes)),
+	  spin_(longest_spin)
 {
 	if (memory.size() != bytes || reinterpret_cast<uintptr_t>(memory.data()) % line_bytes != 0)
 		throw drpc::Error("message ring: " + std::to_string(memory.size()) + " bytes of memory, not " +

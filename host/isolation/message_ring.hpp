@@ -51,8 +51,11 @@ public:
 
 	/// A side of the ring over `memory` (bytes long, 64-byte aligned; all
 	/// zeros is an empty ring). The producer and the consumer each make
-	/// their own MessageRing over the same memory.
-	explicit MessageRing(std::span<uint8_t> memory);
+	/// their own MessageRing over the same memory. `longest_spin` bounds the
+	/// consumer's spin in wait() (zero: it never spins).
+	explicit MessageRing(std::span<uint8_t> memory,
+	                     std::chrono::microseconds longest_spin = std::chrono::duration_cast<std::chrono::microseconds>(
+				     SpinBudget::default_largest));
 
 	enum class Result {
 		done,   // pushed, or a message popped
@@ -74,8 +77,8 @@ public:
 	/// else sleeps until the producer pushes one, stop() is called, or
 	/// `timeout` passes (negative: none). It may return early: the caller
 	/// pops and looks again. Before it sleeps it may look again for up to
-	/// SpinBudget::largest, yielding the CPU in between (spin_budget.hpp):
-	/// a timeout counts from when it goes to sleep.
+	/// the longest spin, yielding the CPU in between (spin_budget.hpp): a
+	/// timeout counts from when it goes to sleep.
 	void wait(std::chrono::milliseconds timeout) noexcept;
 	/// Wakes this process's consumer in wait() now and for good: wait()
 	/// returns at once from then on. Returns once the consumer is out of

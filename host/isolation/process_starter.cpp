@@ -85,6 +85,8 @@ public:
 					.gid = settings.gid,
 					.memory_limit_bytes = settings.memory_limit_bytes,
 					.sandbox = settings.sandbox,
+					.ring_spin = std::chrono::microseconds(settings.ring_spin_us.value_or(
+						IsolationSettings::default_ring_spin_us)),
 					.log_level = static_cast<int>(drpc::log::level()),
 				},
 			.plugin_fd = std::move(fd),

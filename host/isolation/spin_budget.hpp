@@ -27,9 +27,14 @@ public:
 	using Duration = std::chrono::nanoseconds;
 	/// The budget after the first sleep that a spin would have saved.
 	static constexpr Duration first = std::chrono::microseconds(10);
-	/// The largest budget: sleeps longer than this are not worth spinning for.
-	static constexpr Duration largest = std::chrono::microseconds(100);
+	/// The largest budget unless the module's ring_spin_us says otherwise.
+	static constexpr Duration default_largest = std::chrono::microseconds(100);
 
+	/// `largest`: sleeps longer than this are not worth spinning for (zero:
+	/// never spin).
+	explicit SpinBudget(Duration largest = default_largest) noexcept : largest_(largest) {}
+
+	[[nodiscard]] Duration largest() const noexcept { return largest_; }
 	/// How long to look again before sleeping (zero: sleep at once).
 	[[nodiscard]] Duration now() const noexcept { return budget_; }
 
@@ -39,13 +44,14 @@ public:
 	/// make the host spin.
 	void slept(Duration slept, bool with_message) noexcept
 	{
-		if (with_message && slept <= largest - budget_)
-			budget_ = budget_ == Duration::zero() ? first : std::min(2 * budget_, largest);
+		if (with_message && slept <= largest_ - budget_)
+			budget_ = std::min(budget_ == Duration::zero() ? first : 2 * budget_, largest_);
 		else
 			budget_ = budget_ < 2 * first ? Duration::zero() : budget_ / 2;
 	}
 
 private:
+	Duration largest_;
 	Duration budget_ = Duration::zero();
 };
 

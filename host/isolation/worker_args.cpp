@@ -38,6 +38,7 @@ std::vector<std::string> WorkerArgs::to_argv() const
 		argv.push_back("memory-limit=" + std::to_string(*memory_limit_bytes));
 	if (sandbox)
 		argv.emplace_back("sandbox=1");
+	argv.push_back("ring-spin-us=" + std::to_string(ring_spin.count()));
 	return argv;
 }
 
@@ -71,6 +72,8 @@ WorkerArgs WorkerArgs::parse(std::span<const char *const> args)
 			parsed.memory_limit_bytes = number<uint64_t>(key, value);
 		else if (key == "sandbox")
 			parsed.sandbox = value == "1";
+		else if (key == "ring-spin-us")
+			parsed.ring_spin = std::chrono::microseconds(number<uint32_t>(key, value));
 		else
 			throw std::invalid_argument("unknown worker argument '" + std::string(key) + "'");
 	}

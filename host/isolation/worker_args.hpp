@@ -5,6 +5,9 @@
 /// host's launcher, read by the worker, so the two cannot disagree.
 #pragma once
 
+#include <drpc/lifecycle/isolation_config.hpp>
+
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -38,6 +41,8 @@ struct WorkerArgs {
 	std::optional<gid_t> gid;
 	std::optional<uint64_t> memory_limit_bytes;
 	bool sandbox = false;
+	/// The longest its call ring's reader spins before it sleeps (spin_budget.hpp).
+	std::chrono::microseconds ring_spin{IsolationSettings::default_ring_spin_us};
 	int log_level = 1; ///< drpc::log::Level as a number
 
 	/// argv[1...] (worker_mode_flag first).

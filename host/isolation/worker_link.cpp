@@ -49,7 +49,8 @@ drpc::log::RateLimit malformed_answers{"malformed answers from a worker"};
 } // namespace
 
 WorkerLink::WorkerLink(std::filesystem::path socket, uid_t worker_uid, drpc::UniqueFd pidfd, SharedRegion region,
-                       std::chrono::milliseconds call_timeout, std::string label)
+                       std::chrono::milliseconds call_timeout, std::string label,
+                       std::chrono::microseconds ring_spin)
 	: socket_(std::move(socket)),
 	  worker_uid_(worker_uid),
 	  pidfd_(std::move(pidfd)),
@@ -57,7 +58,7 @@ WorkerLink::WorkerLink(std::filesystem::path socket, uid_t worker_uid, drpc::Uni
 	  call_timeout_(call_timeout),
 	  label_(std::move(label)),
 	  call_ring_(region_.call_ring()),
-	  answer_ring_(region_.answer_ring())
+	  answer_ring_(region_.answer_ring(), ring_spin)
 {
 	// Slot 0 is taken first, so that a lone caller keeps touching the same pages.
 	for (uint32_t slot = SharedRegion::slot_count; slot > 0; --slot)

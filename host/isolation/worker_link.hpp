@@ -49,8 +49,10 @@ public:
 	/// For the worker at `socket`, whose listener (SO_PEERCRED) must be
 	/// `worker_uid`; `pidfd` (taken) kills it when a call passes
 	/// `call_timeout` (zero: none). `label` names the module in logs.
+	/// `ring_spin` bounds how long the answer ring's reader spins before it
+	/// sleeps (spin_budget.hpp; zero: never).
 	WorkerLink(std::filesystem::path socket, uid_t worker_uid, drpc::UniqueFd pidfd, SharedRegion region,
-	           std::chrono::milliseconds call_timeout, std::string label);
+	           std::chrono::milliseconds call_timeout, std::string label, std::chrono::microseconds ring_spin);
 	/// close(), then waits for the reader threads.
 	~WorkerLink();
 	WorkerLink(const WorkerLink &) = delete;

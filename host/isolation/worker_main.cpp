@@ -136,7 +136,7 @@ int serve(const WorkerArgs &args, const sigset_t &stop)
 		LinkServer server(worker_listen_fd,
 		                  {std::make_shared<WorkerModule>(plugin, args.host_uid, region),
 		                   std::make_shared<WorkerControl>(plugin, args.host_uid)},
-		                  worker_max_message_bytes, region, args.parent);
+		                  worker_max_message_bytes, region, args.parent, args.ring_spin);
 		try {
 			server.start();
 		} catch (const std::system_error &e) {

@@ -110,7 +110,7 @@ TEST_CASE("config: isolation keys are the host's, not the plugin's")
 	const HostConfig config = parse_config(
 		R"({"plugins": {"isolation": "process"},
 		    "modules": {"kv": {"max_keys": 5, "call_timeout_ms": 250, "memory_limit_bytes": 67108864,
-		                       "user": 0, "group": "root"},
+		                       "user": 0, "group": "root", "ring_spin_us": 0},
 		                "hello": {"isolation": "in-process"}}})",
 		"/etc/drpc");
 	CHECK(config.isolation.default_isolation == drpc::host::Isolation::process);
@@ -120,6 +120,8 @@ TEST_CASE("config: isolation keys are the host's, not the plugin's")
 	CHECK(kv.memory_limit_bytes == uint64_t{64} << 20);
 	CHECK(kv.uid == uid_t{0});
 	CHECK(kv.gid == gid_t{0});
+	CHECK(kv.ring_spin_us == uint32_t{0});
+	CHECK_FALSE(config.isolation.for_module("echo").ring_spin_us); // the default
 	CHECK(config.isolation.for_module("hello").isolation == drpc::host::Isolation::in_process);
 	CHECK(config.isolation.for_module("echo").isolation == drpc::host::Isolation::process);
 	CHECK(config.modules.at("kv") == R"({"max_keys":5})");
@@ -215,6 +217,13 @@ TEST_CASE("config: errors name the key")
 	         "modules.kv: call_timeout_ms, memory_limit_bytes, user, group and sandbox need isolation \"process\""},
 		{"memory limit too small", R"({"modules": {"kv": {"isolation": "process", "memory_limit_bytes": 10}}})",
 	         "modules.kv.memory_limit_bytes: 10 is out of range"},
+		{"ring spin in-process", R"({"modules": {"kv": {"ring_spin_us": 50}}})",
+	         "modules.kv.ring_spin_us: a module in the host's process has no message rings; it needs isolation "
+	         "\"process\""},
+		{"ring spin too long", R"({"modules": {"kv": {"isolation": "process", "ring_spin_us": 1001}}})",
+	         "modules.kv.ring_spin_us: 1001 is out of range"},
+		{"ring spin negative", R"({"modules": {"kv": {"isolation": "process", "ring_spin_us": -1}}})",
+	         "modules.kv.ring_spin_us: "},
 		{"unknown user", R"({"modules": {"kv": {"isolation": "process", "user": "no-such-user-x"}}})",
 	         "modules.kv.user: no such user \"no-such-user-x\""},
 		{"duplicate key", R"({"socket": {"mode": "0600", "mode": "0666"}})", "mode: duplicate key"},

@@ -21,7 +21,7 @@ TEST_CASE("sleeps a spin would have saved grow the budget, doubling up to the la
 	CHECK(budget.now() == 2 * SpinBudget::first);
 	for (int i = 0; i < 10; ++i)
 		budget.slept(0ns, true); // woken the moment the spin gave up
-	CHECK(budget.now() == SpinBudget::largest);
+	CHECK(budget.now() == SpinBudget::default_largest);
 }
 
 TEST_CASE("a sleep counts with the spin before it: past the largest budget together, it shrinks")
@@ -29,13 +29,13 @@ TEST_CASE("a sleep counts with the spin before it: past the largest budget toget
 	SpinBudget budget;
 	for (int i = 0; i < 10; ++i)
 		budget.slept(0ns, true);
-	REQUIRE(budget.now() == SpinBudget::largest);
+	REQUIRE(budget.now() == SpinBudget::default_largest);
 	// 100 us spun for nothing, then 1 us asleep: 101 us would have been needed.
 	budget.slept(1us, true);
-	CHECK(budget.now() == SpinBudget::largest / 2);
+	CHECK(budget.now() == SpinBudget::default_largest / 2);
 	// 50 us spun, then 50 us asleep: exactly the largest spin would have caught it.
-	budget.slept(SpinBudget::largest - budget.now(), true);
-	CHECK(budget.now() == SpinBudget::largest);
+	budget.slept(SpinBudget::default_largest - budget.now(), true);
+	CHECK(budget.now() == SpinBudget::default_largest);
 }
 
 TEST_CASE("messages a millisecond apart take the budget back to zero in a few sleeps")
@@ -62,7 +62,23 @@ TEST_CASE("a wake without a message (a peer poking the futex, a stop, a timeout)
 	CHECK(budget.now() == 0ns);
 	for (int i = 0; i < 10; ++i)
 		budget.slept(0ns, true);
-	REQUIRE(budget.now() == SpinBudget::largest);
+	REQUIRE(budget.now() == SpinBudget::default_largest);
 	budget.slept(1us, false);
-	CHECK(budget.now() == SpinBudget::largest / 2);
+	CHECK(budget.now() == SpinBudget::default_largest / 2);
+}
+
+TEST_CASE("a module's ring_spin_us bounds the budget; zero never spins")
+{
+	SpinBudget short_spin(5us);
+	short_spin.slept(0ns, true);
+	CHECK(short_spin.now() == 5us); // the first step capped too
+	short_spin.slept(0ns, true);
+	CHECK(short_spin.now() == 5us);
+	short_spin.slept(1us, true);
+	CHECK(short_spin.now() == 0ns); // 5 us spun, then 1 us asleep: past 5 us
+
+	SpinBudget never(0ns);
+	for (int i = 0; i < 10; ++i)
+		never.slept(0ns, true);
+	CHECK(never.now() == 0ns);
 }

@@ -32,6 +32,12 @@ struct IsolationSettings {
 	std::optional<gid_t> gid;
 	/// Enter the seccomp + Landlock sandbox before the plugin is mapped.
 	bool sandbox = false;
+	/// The longest the readers of the worker's message rings (its own and
+	/// the host's) look again before they sleep, in microseconds (0: they
+	/// never spin). Unset: default_ring_spin_us. See host/isolation/spin_budget.hpp.
+	std::optional<uint32_t> ring_spin_us;
+	static constexpr uint32_t default_ring_spin_us = 100;
+	static constexpr uint32_t max_ring_spin_us = 1000;
 };
 
 /// plugins.worker_cgroup: where a worker with memory_limit_bytes gets a
