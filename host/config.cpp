@@ -281,9 +281,8 @@ template <typename Id, typename Lookup> Id read_account(const Section &section, 
 /// `rest`, like `allow`, so the plugin never sees them.
 void read_module_isolation(json &rest, const std::string &name, IsolationConfig &isolation)
 {
-	static constexpr std::string_view keys[] = {"isolation", "call_timeout_ms", "memory_limit_bytes",
-	                                            "user",      "group",           "sandbox",
-	                                            "ring_spin_us"};
+	static constexpr std::string_view keys[] = {"isolation", "call_timeout_ms", "memory_limit_bytes", "user",
+	                                            "group",     "sandbox",         "ring_spin_us"};
 	json own = json::object();
 	for (const std::string_view key : keys) {
 		if (const auto found = rest.find(std::string(key)); found != rest.end()) {
@@ -293,9 +292,9 @@ void read_module_isolation(json &rest, const std::string &name, IsolationConfig 
 	}
 	if (own.empty())
 		return;
-	const Section section(own, "modules." + name,
-	                      {"isolation", "call_timeout_ms", "memory_limit_bytes", "user", "group", "sandbox",
-	                       "ring_spin_us"});
+	const Section section(
+		own, "modules." + name,
+		{"isolation", "call_timeout_ms", "memory_limit_bytes", "user", "group", "sandbox", "ring_spin_us"});
 	IsolationSettings settings;
 	if (section.find("isolation") != nullptr)
 		settings.isolation = read_isolation_name(section);
@@ -340,9 +339,10 @@ void check_isolation(const IsolationConfig &isolation)
 			                  ": call_timeout_ms, memory_limit_bytes, user, group and sandbox need "
 			                  "isolation \"process\" (here or in plugins.isolation)");
 		if (settings.ring_spin_us && isolation.for_module(name).isolation != Isolation::process)
-			throw ConfigError("modules." + name +
-			                  ".ring_spin_us: a module in the host's process has no message rings; it needs "
-			                  "isolation \"process\" (here or in plugins.isolation)");
+			throw ConfigError(
+				"modules." + name +
+				".ring_spin_us: a module in the host's process has no message rings; it needs "
+				"isolation \"process\" (here or in plugins.isolation)");
 	}
 }
 

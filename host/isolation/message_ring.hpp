@@ -54,8 +54,7 @@ public:
 	/// their own MessageRing over the same memory. `longest_spin` bounds the
 	/// consumer's spin in wait() (zero: it never spins).
 	explicit MessageRing(std::span<uint8_t> memory,
-	                     std::chrono::microseconds longest_spin = std::chrono::duration_cast<std::chrono::microseconds>(
-				     SpinBudget::default_largest));
+	                     std::chrono::microseconds longest_spin = SpinBudget::default_largest);
 
 	enum class Result {
 		done,   // pushed, or a message popped

@@ -27,14 +27,14 @@ public:
 	using Duration = std::chrono::nanoseconds;
 	/// The budget after the first sleep that a spin would have saved.
 	static constexpr Duration first = std::chrono::microseconds(10);
-	/// The largest budget unless the module's ring_spin_us says otherwise.
-	static constexpr Duration default_largest = std::chrono::microseconds(100);
+	/// The largest budget unless the module's ring_spin_us says otherwise
+	/// (IsolationSettings::default_ring_spin_us, checked equal in worker_args.cpp).
+	static constexpr std::chrono::microseconds default_largest{100};
 
 	/// `largest`: sleeps longer than this are not worth spinning for (zero:
 	/// never spin).
 	explicit SpinBudget(Duration largest = default_largest) noexcept : largest_(largest) {}
 
-	[[nodiscard]] Duration largest() const noexcept { return largest_; }
 	/// How long to look again before sleeping (zero: sleep at once).
 	[[nodiscard]] Duration now() const noexcept { return budget_; }
 

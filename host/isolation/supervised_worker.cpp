@@ -144,9 +144,9 @@ void SupervisedWorker::launch()
 		start_error_ = std::string("could not be watched: dup of its pidfd: ") + std::strerror(errno);
 		process_->kill(SIGKILL);
 	}
-	current_ = std::make_shared<WorkerLink>(process_->socket_path(), plan_.worker_uid, std::move(link_pidfd),
-	                                        std::move(*region), plan_.call_timeout, plan_.label,
-	                                        plan_.args.ring_spin);
+	current_ =
+		std::make_shared<WorkerLink>(process_->socket_path(), plan_.worker_uid, std::move(link_pidfd),
+	                                     std::move(*region), plan_.call_timeout, plan_.label, plan_.args.ring_spin);
 	set_nonblocking(process_->output_fd());
 	set_nonblocking(process_->status_fd());
 	monitor_.watch(process_->output_fd(), [this] { on_output(); });

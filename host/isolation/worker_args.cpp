@@ -2,12 +2,18 @@
 // The worker's command line, both ways.
 #include "worker_args.hpp"
 
+#include "spin_budget.hpp"
+
 #include <charconv>
 #include <stdexcept>
 #include <string_view>
 
 namespace drpc::host::isolation {
 namespace {
+
+// A ring made without a module's setting (a producer's, a test's) spins as
+// one made with the default would.
+static_assert(SpinBudget::default_largest == std::chrono::microseconds(IsolationSettings::default_ring_spin_us));
 
 template <typename T> T number(std::string_view key, std::string_view text)
 {

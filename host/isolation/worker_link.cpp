@@ -12,11 +12,11 @@
 
 #include <algorithm>
 #include <csignal>
-#include <mutex>
-#include <shared_mutex>
 #include <cstring>
+#include <mutex>
 #include <poll.h>
 #include <pthread.h>
+#include <shared_mutex>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -49,8 +49,7 @@ drpc::log::RateLimit malformed_answers{"malformed answers from a worker"};
 } // namespace
 
 WorkerLink::WorkerLink(std::filesystem::path socket, uid_t worker_uid, drpc::UniqueFd pidfd, SharedRegion region,
-                       std::chrono::milliseconds call_timeout, std::string label,
-                       std::chrono::microseconds ring_spin)
+                       std::chrono::milliseconds call_timeout, std::string label, std::chrono::microseconds ring_spin)
 	: socket_(std::move(socket)),
 	  worker_uid_(worker_uid),
 	  pidfd_(std::move(pidfd)),

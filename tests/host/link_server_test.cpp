@@ -194,8 +194,8 @@ struct ServedLink {
 
 	const std::shared_ptr<const SharedRegion> region = new_region();
 	const Listener listener = listen_for_links();
-	LinkServer server{listener.fd, peer_module(), size_t{1} << 20, region, ::getpid(),
-	                  std::chrono::microseconds(100)};
+	LinkServer server{listener.fd, peer_module(), size_t{1} << 20,
+	                  region,      ::getpid(),    std::chrono::microseconds(100)};
 	MessageRing calls{region->call_ring()};
 	MessageRing answers{region->answer_ring()};
 };

@@ -7,10 +7,7 @@
 using drpc::host::isolation::SpinBudget;
 using namespace std::chrono_literals;
 
-TEST_CASE("a consumer starts sleeping at once")
-{
-	CHECK(SpinBudget{}.now() == 0ns);
-}
+TEST_CASE("a consumer starts sleeping at once") { CHECK(SpinBudget{}.now() == 0ns); }
 
 TEST_CASE("sleeps a spin would have saved grow the budget, doubling up to the largest")
 {
