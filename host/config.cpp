@@ -16,6 +16,7 @@
 #include <initializer_list>
 #include <pwd.h>
 #include <set>
+#include <span>
 #include <vector>
 
 #ifndef DRPC_HOST_DEFAULT_PLUGIN_DIR
@@ -40,6 +41,10 @@ std::string join(const std::string &path, std::string_view key)
 class Section {
 public:
 	Section(const json &value, std::string path, std::initializer_list<std::string_view> keys)
+		: Section(value, std::move(path), std::span(keys.begin(), keys.size()))
+	{
+	}
+	Section(const json &value, std::string path, std::span<const std::string_view> keys)
 		: value_(value), path_(std::move(path))
 	{
 		if (!value_.is_object())
@@ -292,9 +297,7 @@ void read_module_isolation(json &rest, const std::string &name, IsolationConfig 
 	}
 	if (own.empty())
 		return;
-	const Section section(
-		own, "modules." + name,
-		{"isolation", "call_timeout_ms", "memory_limit_bytes", "user", "group", "sandbox", "ring_spin_us"});
+	const Section section(own, "modules." + name, keys);
 	IsolationSettings settings;
 	if (section.find("isolation") != nullptr)
 		settings.isolation = read_isolation_name(section);
