@@ -5,6 +5,7 @@
 #include "benchmark.hpp"
 #include "child_server.hpp"
 #include "drpc_caller.hpp"
+#include "event_loop_relay.hpp"
 #include "floor_server.hpp"
 #include "machine_cpu.hpp"
 #include "multiplexed_relay.hpp"
@@ -97,7 +98,14 @@ double isolated_target(const CaseResult &isolated)
 	return isolated.spec.payload_bytes <= 4096 ? isolated_small_target : isolated_bulk_target;
 }
 
-std::string verdict(const CaseResult &isolated, const CaseResult &relay, const std::optional<CaseResult> &multiplexed)
+/// The relays that take one-record messages only (multiplexed_relay_fits).
+struct OneRecordRelays {
+	CaseResult multiplexed;
+	CaseResult event_loop;
+};
+
+std::string verdict(const CaseResult &isolated, const CaseResult &relay,
+                    const std::optional<OneRecordRelays> &one_record)
 {
 	const double target = isolated_target(isolated);
 	std::ostringstream line;
@@ -105,23 +113,26 @@ std::string verdict(const CaseResult &isolated, const CaseResult &relay, const s
 	     << ") " << (isolated.ratio >= target ? "PASS" : "BELOW") << "; bare relay/floor " << relay.ratio;
 	if (relay.ratio > 0)
 		line << ": isolated is " << isolated.ratio / relay.ratio << " x the bare relay";
-	if (multiplexed)
-		line << "; multiplexed relay/floor " << multiplexed->ratio;
+	if (one_record)
+		line << "; multiplexed relay/floor " << one_record->multiplexed.ratio << "; event-loop relay/floor "
+		     << one_record->event_loop.ratio;
 	return line.str();
 }
 
 /// One case of --json: the measurements and the isolated verdict.
 nlohmann::json case_report(const CaseResult &in_process, const CaseResult &isolated, const CaseResult &relay,
-                           const std::optional<CaseResult> &multiplexed)
+                           const std::optional<OneRecordRelays> &one_record)
 {
 	return {
 		{"in_process", case_json("echo in-process", in_process)},
 		{"isolated", case_json("echo isolated", isolated)},
 		{"bare_relay", case_json("bare relay", relay)},
 		{"isolated_per_bare_relay", relay.ratio > 0 ? nlohmann::json(isolated.ratio / relay.ratio) : nullptr},
-		// Null where the case's messages do not fit it (multiplexed_relay.hpp).
+		// Null where the case's messages do not fit them (multiplexed_relay.hpp).
 		{"multiplexed_relay",
-	         multiplexed ? case_json("multiplexed relay", *multiplexed) : nlohmann::json(nullptr)},
+	         one_record ? case_json("multiplexed relay", one_record->multiplexed) : nlohmann::json(nullptr)},
+		{"event_loop_relay",
+	         one_record ? case_json("event-loop relay", one_record->event_loop) : nlohmann::json(nullptr)},
 	};
 }
 
@@ -132,7 +143,7 @@ void hold_to_isolated_target(CaseResult &isolated)
 	isolated.pass = isolated.ratio >= isolated.target.threshold;
 }
 
-/// A `Server` (FloorServer, MultiplexedRelay) made of `socket` and
+/// A `Server` (FloorServer, MultiplexedRelay, EventLoopRelay) made of `socket` and
 /// `upstream`, in a child process until it is told to stop.
 template <typename Server>
 ChildServer::Serve serving(const std::filesystem::path &socket, const std::filesystem::path &upstream = {})
@@ -169,12 +180,16 @@ int run_isolation(const Options &options)
 	const std::filesystem::path multiplexed_socket = dir.path() / "multiplexed-relay.sock";
 	std::optional<ChildServer> relay;
 	std::optional<ChildServer> multiplexed_relay;
+	const std::filesystem::path event_loop_socket = dir.path() / "event-loop-relay.sock";
+	std::optional<ChildServer> event_loop_relay;
 	try {
-		// One far end for both relays: the cases run one at a time.
+		// One far end for every relay: the cases run one at a time.
 		relay_far_end.emplace("the relays' echo", relay_end, serving<FloorServer>(relay_end));
 		relay.emplace("the bare relay", relay_socket, serving<FloorServer>(relay_socket, relay_end));
 		multiplexed_relay.emplace("the multiplexed relay", multiplexed_socket,
 		                          serving<MultiplexedRelay>(multiplexed_socket, relay_end));
+		event_loop_relay.emplace("the event-loop relay", event_loop_socket,
+		                         serving<EventLoopRelay>(event_loop_socket, relay_end));
 	} catch (const std::exception &e) {
 		std::cerr << "drpc-bench --isolation: " << e.what() << '\n';
 		return 1;
@@ -189,7 +204,8 @@ int run_isolation(const Options &options)
 			<< "; and the bare relay: the floor's records through a relay process to an echo process, "
 			   "a blocking thread per connection, as isolated calls go, with no dRPC in it; and, for "
 			   "one-record messages, the multiplexed relay: one shared connection to the echo process, "
-			   "read there by one thread, answers written to the clients by the relay's one reader\n"
+			   "read there by one thread, answers written to the clients by the relay's one reader; "
+			   "and the event-loop relay: the same, but the whole relay one thread with epoll\n"
 			<< std::flush;
 	nlohmann::json cases = nlohmann::json::array();
 	for (const Case &spec : options.cases) {
@@ -206,16 +222,26 @@ int run_isolation(const Options &options)
 		const CaseResult bare = run_relay_case(options, spec, plan, relay_socket, floor.socket_path());
 		if (!options.json)
 			std::cout << format_case("bare relay", bare) << '\n' << std::flush;
-		std::optional<CaseResult> multiplexed;
+		std::optional<OneRecordRelays> one_record;
 		if (multiplexed_relay_fits(floor_records(plan.encoded_bytes))) {
-			multiplexed = run_relay_case(options, spec, plan, multiplexed_socket, floor.socket_path());
+			one_record.emplace(OneRecordRelays{
+				.multiplexed =
+					run_relay_case(options, spec, plan, multiplexed_socket, floor.socket_path()),
+				.event_loop = {},
+			});
 			if (!options.json)
-				std::cout << format_case("multiplexed relay", *multiplexed) << '\n' << std::flush;
+				std::cout << format_case("multiplexed relay", one_record->multiplexed) << '\n'
+					  << std::flush;
+			one_record->event_loop =
+				run_relay_case(options, spec, plan, event_loop_socket, floor.socket_path());
+			if (!options.json)
+				std::cout << format_case("event-loop relay", one_record->event_loop) << '\n'
+					  << std::flush;
 		}
 		if (options.json)
-			cases.push_back(case_report(inside, outside, bare, multiplexed));
+			cases.push_back(case_report(inside, outside, bare, one_record));
 		else
-			std::cout << verdict(outside, bare, multiplexed) << '\n' << std::flush;
+			std::cout << verdict(outside, bare, one_record) << '\n' << std::flush;
 	}
 	if (options.json)
 		std::cout << nlohmann::json{{"cpus", std::thread::hardware_concurrency()},
@@ -229,6 +255,7 @@ int run_isolation(const Options &options)
 				     .dump(2)
 			  << '\n';
 	floor.stop();
+	event_loop_relay->stop();
 	multiplexed_relay->stop();
 	relay->stop();
 	relay_far_end->stop();
