@@ -44,7 +44,8 @@ EventLoopRelay::EventLoopRelay(std::filesystem::path socket_path, const std::fil
 	  upstream_(connect_seqpacket(upstream)),
 	  listener_(listen_seqpacket(path_)),
 	  epoll_(::epoll_create1(EPOLL_CLOEXEC)),
-	  stop_event_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))
+	  stop_event_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+	  record_(floor_record_size)
 {
 	if (epoll_.get() < 0 || stop_event_.get() < 0)
 		throw std::system_error(errno, std::generic_category(), "event-loop relay: epoll or eventfd");
@@ -130,23 +131,21 @@ void EventLoopRelay::accept_clients() noexcept
 
 bool EventLoopRelay::forward(Tag tag, int client)
 {
-	std::array<uint8_t, floor_record_size> record{};
-	std::memcpy(record.data(), &tag, sizeof(tag));
-	const ssize_t size = ::recv(client, record.data() + sizeof(tag), record.size() - sizeof(tag), MSG_DONTWAIT);
+	std::memcpy(record_.data(), &tag, sizeof(tag));
+	const ssize_t size = ::recv(client, record_.data() + sizeof(tag), record_.size() - sizeof(tag), MSG_DONTWAIT);
 	if (size < 0)
 		return errno == EAGAIN || errno == EINTR;
 	if (size == 0 || static_cast<size_t>(size) + sizeof(tag) >= floor_record_size)
 		return false;
 	// Blocking: each client has one call out, so the far end always has room.
-	send_record(upstream_.get(), record.data(), static_cast<size_t>(size) + sizeof(tag),
+	send_record(upstream_.get(), record_.data(), static_cast<size_t>(size) + sizeof(tag),
 	            "event-loop relay send upstream");
 	return true;
 }
 
 bool EventLoopRelay::answer()
 {
-	std::array<uint8_t, floor_record_size> record{};
-	const ssize_t size = ::recv(upstream_.get(), record.data(), record.size(), MSG_DONTWAIT);
+	const ssize_t size = ::recv(upstream_.get(), record_.data(), record_.size(), MSG_DONTWAIT);
 	if (size < 0)
 		return errno == EAGAIN || errno == EINTR;
 	if (size == 0)
@@ -154,11 +153,11 @@ bool EventLoopRelay::answer()
 	if (static_cast<size_t>(size) < sizeof(Tag))
 		return true;
 	Tag tag;
-	std::memcpy(&tag, record.data(), sizeof(tag));
+	std::memcpy(&tag, record_.data(), sizeof(tag));
 	const auto client = clients_.find(tag);
 	// A client waits for its echo, so the send finds room.
 	if (client != clients_.end() &&
-	    ::send(client->second.get(), record.data() + sizeof(tag), static_cast<size_t>(size) - sizeof(tag),
+	    ::send(client->second.get(), record_.data() + sizeof(tag), static_cast<size_t>(size) - sizeof(tag),
 	           MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		close_client(tag);
 	return true;

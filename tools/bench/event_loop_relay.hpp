@@ -30,6 +30,7 @@
 #include <filesystem>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 namespace drpc::bench {
 
@@ -69,6 +70,9 @@ private:
 	// that has gone cannot reach a newer one given the same descriptor.
 	uint32_t next_tag_ = 0;
 	std::unordered_map<uint32_t, UniqueFd> clients_;
+	/// The loop thread's one record buffer, both ways: a record is in it
+	/// only between its receive and its send.
+	std::vector<uint8_t> record_;
 };
 
 } // namespace drpc::bench

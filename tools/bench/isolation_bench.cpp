@@ -224,20 +224,17 @@ int run_isolation(const Options &options)
 			std::cout << format_case("bare relay", bare) << '\n' << std::flush;
 		std::optional<OneRecordRelays> one_record;
 		if (multiplexed_relay_fits(floor_records(plan.encoded_bytes))) {
-			one_record.emplace(OneRecordRelays{
-				.multiplexed =
-					run_relay_case(options, spec, plan, multiplexed_socket, floor.socket_path()),
-				.event_loop = {},
-			});
+			CaseResult multiplexed =
+				run_relay_case(options, spec, plan, multiplexed_socket, floor.socket_path());
 			if (!options.json)
-				std::cout << format_case("multiplexed relay", one_record->multiplexed) << '\n'
-					  << std::flush;
-			one_record->event_loop =
+				std::cout << format_case("multiplexed relay", multiplexed) << '\n' << std::flush;
+			CaseResult event_loop =
 				run_relay_case(options, spec, plan, event_loop_socket, floor.socket_path());
 			if (!options.json)
-				std::cout << format_case("event-loop relay", one_record->event_loop) << '\n'
-					  << std::flush;
+				std::cout << format_case("event-loop relay", event_loop) << '\n' << std::flush;
+			one_record.emplace(OneRecordRelays{std::move(multiplexed), std::move(event_loop)});
 		}
+
 		if (options.json)
 			cases.push_back(case_report(inside, outside, bare, one_record));
 		else
