@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <string>
@@ -60,6 +61,21 @@ int messages_to_fill_a_socket(size_t bytes)
 		send_buffer = 212992;
 	// Twice the buffer's worth, for the kernel's own accounting, and a few over.
 	return std::max<int>(16, static_cast<int>(2 * send_buffer / bytes) + 4);
+}
+
+/// Whether every thread of `pid` is stopped. kill(SIGSTOP) returns before
+/// that: the group stop begins only when one of its threads takes the
+/// signal, and until then the others go on serving.
+bool all_threads_stopped(pid_t pid)
+{
+	std::error_code error;
+	bool any = false;
+	for (const auto &task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", error)) {
+		if (!isolation_test::proc_status(std::stoi(task.path().filename().string()), "State").starts_with("T"))
+			return false;
+		any = true;
+	}
+	return any && !error;
 }
 
 /// Whether `pid` is a process that has not ended (a zombie has).
@@ -462,6 +478,7 @@ TEST_CASE("isolation: a stopped worker whose socket fills up fails the calls wai
 	const std::vector<pid_t> workers = host.workers();
 	REQUIRE(workers.size() == 1);
 	REQUIRE(::kill(workers[0], SIGSTOP) == 0);
+	REQUIRE(eventually([&] { return all_threads_stopped(workers[0]); }));
 	// Too large for a ring, too small for a slot: each takes the socket.
 	const std::string body(60000, 'y');
 	std::vector<std::future<drpc::Status>> callers;
